@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every CUDA runtime call goes through SIMKIT_CUDA_CHECK: a failure becomes simkit::CudaError naming
+// the call, the file, the line and CUDA's error name and text.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace simkit {
+
+class CudaError : public std::runtime_error {
+ public:
+  CudaError(cudaError_t code, const char* call, const char* file, int line)
+      : std::runtime_error(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                           cudaGetErrorName(code) + ": " + cudaGetErrorString(code)),
+        code_(code) {}
+  cudaError_t code() const { return code_; }
+
+ private:
+  cudaError_t code_;
+};
+
+}  // namespace simkit
+
+#define SIMKIT_CUDA_CHECK(expr)                                                   \
+  do {                                                                            \
+    const cudaError_t simkit_cuda_status_ = (expr);                               \
+    if (simkit_cuda_status_ != cudaSuccess) {                                     \
+      throw ::simkit::CudaError(simkit_cuda_status_, #expr, __FILE__, __LINE__);  \
+    }                                                                             \
+  } while (0)

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// throughput: steps/s of the built-in random policy, one point or a sweep, printed as a table and
+// appended row by row to a CSV under results/.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <vector>
+
+#include "cli_common.hpp"
+#include "simkit/registry.hpp"
+#include "simkit/results.hpp"
+#include "simkit/system_info.hpp"
+#include "simkit/throughput.hpp"
+
+using namespace simkit;
+
+int main(int argc, char** argv) {
+  CLI::App app{"simkit throughput: env steps per second of the built-in random policy"};
+  std::vector<std::string> env_args, num_env_args, chunk_args;
+  std::string device_arg = "auto", precision_arg = "float32", output;
+  std::string steps_arg, seconds_arg, warmup_arg = "64", seed_arg = "0", threads_arg = "0", repeat_arg;
+  bool full = false, list = false;
+  app.add_option("--env", env_args, "environment id(s); default CartPole-v1, every env with --full");
+  app.add_option("--num-envs", num_env_args, "number of envs, one value or a list (1e6 allowed)");
+  app.add_option("--chunk", chunk_args, "steps per chunk (per kernel launch / tile visit), one or a list");
+  app.add_option("--steps", steps_arg, "batch steps per repeat (each env takes this many steps)");
+  app.add_option("--seconds", seconds_arg, "seconds per repeat when --steps is not given (default 2, 0.5 with --full)");
+  app.add_option("--device", device_arg, "auto | cpu | cuda")->capture_default_str();
+  app.add_option("--precision", precision_arg, "float32 | float64")->capture_default_str();
+  app.add_option("--threads", threads_arg, "CPU threads, 0 = all cores")->capture_default_str();
+  app.add_option("--seed", seed_arg, "random seed")->capture_default_str();
+  app.add_option("--warmup", warmup_arg, "untimed batch steps before timing")->capture_default_str();
+  app.add_option("--repeat", repeat_arg, "timed repeats; the median is reported (default 3, 1 with --full)");
+  app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
+  app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
+  app.add_flag("--list-envs", list, "print the registered envs and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli::parse_error_exit(app, e);
+  }
+  if (list) {
+    for (const auto& id : env_ids()) std::printf("%s\n", id.c_str());
+    return 0;
+  }
+
+  std::vector<ThroughputSpec> points;
+  Device device = Device::kCpu;
+  try {
+    if (env_args.empty()) env_args = full ? env_ids() : std::vector<std::string>{"CartPole-v1"};
+    for (const auto& e : env_args) check_env_id(e);
+    const Precision precision = parse_precision(precision_arg);
+    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
+    device = resolve_device(parse_device(device_arg), cpu::resolve_threads(threads));
+    std::vector<int64_t> sizes, chunks;
+    for (const auto& s : num_env_args) sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
+    for (const auto& s : chunk_args) chunks.push_back(cli::parse_count("chunk", s, 1, 1 << 20));
+    if (sizes.empty()) sizes = full ? std::vector<int64_t>{100, 1000, 10000, 100000, 1000000} : std::vector<int64_t>{1000000};
+    if (chunks.empty()) chunks = full ? std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256} : std::vector<int64_t>{32};
+    ThroughputSpec base;
+    base.precision = precision;
+    base.device = device;
+    base.threads = threads;
+    base.seed = static_cast<uint64_t>(cli::parse_count("seed", seed_arg, 0, INT64_MAX));
+    base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
+    base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, 1000));
+    if (!steps_arg.empty()) base.steps = static_cast<uint64_t>(cli::parse_count("steps", steps_arg, 1, INT64_MAX));
+    base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
+    for (const auto& e : env_args) {
+      for (int64_t n : sizes) {
+        for (int64_t c : chunks) {
+          ThroughputSpec p = base;
+          p.env_id = e;
+          p.num_envs = n;
+          p.chunk = static_cast<int>(c);
+          const MemoryRequest req = memory_request(p);
+          const MemoryPlan plan = plan_memory(req);
+          if (!plan.fits()) {
+            throw ConfigError("num-envs " + std::to_string(n) + " does not fit in memory: " + describe_shortfall(req, plan));
+          }
+          points.push_back(p);
+        }
+      }
+    }
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "throughput: error: %s\n", e.what());
+    return 2;
+  }
+
+  try {
+    CsvWriter csv(output.empty() ? default_results_path("throughput", to_string(device)) : output, throughput_columns());
+    std::printf("%-26s %-8s %-5s %11s %6s %8s %13s %10s %11s %8s\n", "env", "prec", "dev", "num_envs", "chunk",
+                "batches", "steps/s", "ep_length", "ep_return", "seconds");
+    for (size_t i = 0; i < points.size(); ++i) {
+      const ThroughputResult r = measure_throughput(points[i]);
+      csv.write(throughput_row(r));
+      std::printf("%-26s %-8s %-5s %11lld %6d %8lld %13.4e %10.2f %11.2f %8.3f", r.spec.env_id.c_str(),
+                  to_string(r.spec.precision), to_string(r.spec.device), static_cast<long long>(r.spec.num_envs),
+                  r.spec.chunk, static_cast<long long>(r.batches), r.steps_per_second,
+                  r.stats.mean_episode_length(), r.stats.mean_episode_return(), r.seconds);
+      if (points.size() > 1) std::printf("   [%zu/%zu]", i + 1, points.size());
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    std::printf("device: %s\nresults: %s\n", points.empty() ? "" : to_string(device), csv.path().c_str());
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "throughput: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "throughput: failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// The memory planner: bytes a run needs, compared with the bytes free, before anything is allocated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "simkit/simulator.hpp"
+
+namespace simkit {
+
+enum class OutputMode { kStatistics, kTrajectory };
+
+struct MemoryRequest {
+  EnvInfo env;
+  int64_t num_envs = 0;
+  int chunk = 1;
+  OutputMode mode = OutputMode::kStatistics;
+  uint64_t free_bytes = 0;       // device or host memory free now
+  double usable_fraction = 0.9;  // keep a margin for the runtime, fragmentation and other users
+  bool allow_batches = false;    // split into batches that run one after another (GPU); the CPU
+                                 // has no faster memory to stage through, so it refuses instead
+};
+
+struct MemoryPlan {
+  uint64_t per_env_bytes = 0;    // state + bookkeeping (+ one chunk of trajectory per env)
+  uint64_t fixed_bytes = 0;      // independent of num_envs
+  uint64_t needed_bytes = 0;     // for all envs at once
+  uint64_t usable_bytes = 0;     // free_bytes x usable_fraction
+  int64_t batch_envs = 0;        // envs per batch
+  int64_t num_batches = 0;       // 0: refused
+  bool fits() const { return num_batches > 0; }
+  uint64_t batch_bytes() const { return fixed_bytes + per_env_bytes * static_cast<uint64_t>(batch_envs); }
+};
+
+// A run is split into at most this many batches; beyond that the planner refuses.
+constexpr int64_t kMaxBatches = 64;
+// Env indices are 32-bit in the random-number counters.
+constexpr int64_t kMaxEnvs = int64_t{1} << 32;
+
+MemoryPlan plan_memory(const MemoryRequest& r);
+// "needs 24.0 GB (24 bytes x 1000000000 envs) but 20.1 GB are usable (22.3 GB free, 90%)"
+std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p);
+// Bytes the OS could give this process now (MemAvailable).
+uint64_t host_free_bytes();
+std::string format_bytes(uint64_t bytes);
+
+}  // namespace simkit

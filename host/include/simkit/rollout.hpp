@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// The engine's per-env logic, written once for the CPU thread loop and the CUDA kernel:
+// step (with truncation and episode bookkeeping), reset, the built-in random policy, and the
+// Gymnasium step-API transition with its three autoreset modes.
+#pragma once
+
+#include <cstdint>
+
+#include "simkit/env.hpp"
+
+namespace simkit {
+
+// Settings the engine applies to every env of a batch.
+struct EngineParams {
+  uint64_t seed = 0;
+  const uint64_t* env_seeds = nullptr;  // per-env seeds (Gymnasium's reset(seed=[...])), else null
+  uint32_t max_episode_steps = 0;       // truncate after this many steps; 0 = never
+
+  SIMKIT_HD uint64_t seed_for(uint32_t env) const { return env_seeds ? env_seeds[env] : seed; }
+};
+
+// Per-env engine data, structure of arrays, owned by a backend.
+template <class Env>
+struct BatchView {
+  typename Env::State* state;
+  uint32_t* elapsed;                    // steps taken in the current episode
+  typename Env::Real* episode_return;  // reward summed over the current episode
+};
+
+template <class Real>
+struct StepOutcome {
+  Real reward;
+  bool terminated;
+  bool truncated;
+  SIMKIT_HD bool done() const { return terminated || truncated; }
+};
+
+// Episodes completed during a rollout. Integer fields are exact; return_sum is summed per tile or
+// block in a fixed order, so it does not depend on the thread count.
+struct EpisodeStats {
+  uint64_t episodes = 0;
+  uint64_t length_sum = 0;
+  double return_sum = 0;
+
+  SIMKIT_HD void add(const EpisodeStats& o) {
+    episodes += o.episodes;
+    length_sum += o.length_sum;
+    return_sum += o.return_sum;
+  }
+};
+
+// The reset that happens before step t of the batch's clock draws from (seed, env, kReset, t).
+template <class Env>
+SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
+                         typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return) {
+  RandomStream rng(e.seed_for(env), env, Stream::kReset, t);
+  Env::reset(p, s, rng);
+  elapsed = 0;
+  episode_return = 0;
+}
+
+// One transition of one env at batch step t. Gymnasium's TimeLimit rule: truncated once the episode
+// has taken max_episode_steps steps, ORed with a natural termination on the same step.
+template <class Env>
+SIMKIT_HD StepOutcome<typename Env::Real> step_one(const typename Env::Params& p, const EngineParams& e, uint32_t env,
+                                                   uint64_t t, typename Env::State& s, uint32_t& elapsed,
+                                                   typename Env::Real& episode_return,
+                                                   typename Env::Action action) {
+  RandomStream rng(e.seed_for(env), env, Stream::kStep, t);
+  const Transition<typename Env::Real> tr = Env::step(p, s, action, rng);
+  elapsed += 1;
+  episode_return += tr.reward;
+  const bool truncated = e.max_episode_steps != 0 && elapsed >= e.max_episode_steps;
+  return {tr.reward, tr.terminated, truncated};
+}
+
+template <class Real>
+SIMKIT_HD void count_episode(EpisodeStats& stats, bool done, uint32_t elapsed, Real episode_return) {
+  stats.episodes += done ? 1 : 0;
+  stats.length_sum += done ? elapsed : 0;
+  stats.return_sum += done ? static_cast<double>(episode_return) : 0.0;
+}
+
+// The built-in policy: actions uniform over the action space, drawn on the device from
+// (seed, env, kPolicy, t / kStepsPerBlock). Discrete spaces of 2^k actions use k bits per step
+// (exactly uniform, 128 / k steps per Philox block); others use 32 bits per step.
+template <class Env, bool kDiscrete = kDiscreteActions<Env>>
+struct RandomPolicy;
+
+namespace detail {
+constexpr int log2_if_pow2(int n) {
+  int bits = 0;
+  while ((1 << bits) < n) ++bits;
+  return (1 << bits) == n && bits > 0 ? bits : 32;
+}
+SIMKIT_HD uint32_t pick_word(const Words4& w, uint32_t i) {
+  // Ternaries rather than w.w[i]: a dynamic index would move the words to local memory on the GPU.
+  return i == 0 ? w.w[0] : (i == 1 ? w.w[1] : (i == 2 ? w.w[2] : w.w[3]));
+}
+}  // namespace detail
+
+template <class Env>
+struct RandomPolicy<Env, true> {
+  static constexpr int kBits = detail::log2_if_pow2(Env::kNumActions);
+  static constexpr uint32_t kStepsPerBlock = 128 / kBits;
+
+  SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
+    return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
+  }
+  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
+    const uint32_t bit = static_cast<uint32_t>(t % kStepsPerBlock) * kBits;
+    const uint32_t word = detail::pick_word(w, bit >> 5);
+    if constexpr (kBits == 32) {
+      return static_cast<typename Env::Action>((static_cast<uint64_t>(word) * Env::kNumActions) >> 32);
+    } else {
+      return static_cast<typename Env::Action>((word >> (bit & 31)) & ((1u << kBits) - 1));
+    }
+  }
+};
+
+template <class Env>
+struct RandomPolicy<Env, false> {
+  static constexpr uint32_t kStepsPerBlock = 4;
+
+  SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
+    return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
+  }
+  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
+    using Action = typename Env::Action;
+    const float u = u01_float(detail::pick_word(w, static_cast<uint32_t>(t % kStepsPerBlock)));
+    return static_cast<Action>(Env::kActionLow) +
+           static_cast<Action>(Env::kActionHigh - Env::kActionLow) * static_cast<Action>(u);
+  }
+};
+
+// ---- Gymnasium step API -------------------------------------------------------------------------
+
+enum class AutoresetMode : int { kNextStep = 0, kSameStep = 1, kDisabled = 2 };
+
+// Where one env's step-API results go. final_obs/has_final are used in same_step mode only.
+template <class Env>
+struct StepSlot {
+  typename Env::Obs* obs;
+  typename Env::Real* reward;
+  uint8_t* terminated;
+  uint8_t* truncated;
+  typename Env::Obs* final_obs;
+  uint8_t* has_final;
+};
+
+// One env's step through the public API, with Gymnasium's autoreset semantics:
+// next_step: the call after an episode ended resets that env, ignores its action and returns the
+//            reset observation with reward 0 and both flags false;
+// same_step: an ended episode's last observation goes to final_obs and the env resets in the same call;
+// disabled:  ended envs stay as they are until the caller resets them.
+template <class Env>
+SIMKIT_HD void api_step_one(const typename Env::Params& p, const EngineParams& e, AutoresetMode mode, uint32_t env,
+                            uint64_t t, typename Env::State& s, uint32_t& elapsed,
+                            typename Env::Real& episode_return, uint8_t& needs_reset,
+                            typename Env::Action action, const StepSlot<Env>& out) {
+  if (mode == AutoresetMode::kNextStep && needs_reset) {
+    reset_one<Env>(p, e, env, t, s, elapsed, episode_return);
+    needs_reset = 0;
+    Env::observe(p, s, out.obs);
+    *out.reward = 0;
+    *out.terminated = 0;
+    *out.truncated = 0;
+    return;
+  }
+  const StepOutcome<typename Env::Real> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
+  *out.reward = o.reward;
+  *out.terminated = o.terminated;
+  *out.truncated = o.truncated;
+  if (mode == AutoresetMode::kSameStep) {
+    *out.has_final = o.done();
+    if (o.done()) {
+      Env::observe(p, s, out.final_obs);
+      reset_one<Env>(p, e, env, t + 1, s, elapsed, episode_return);
+    }
+  } else {
+    needs_reset = o.done();
+  }
+  Env::observe(p, s, out.obs);
+}
+
+}  // namespace simkit

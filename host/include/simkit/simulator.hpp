@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one run-time interface over every (environment, precision, backend) combination.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "simkit/env.hpp"
+#include "simkit/rollout.hpp"
+
+namespace simkit {
+
+enum class Device { kCpu, kCuda };
+
+// Bad configuration or input from a caller (CLI argument, Python argument). The message names the
+// argument and the accepted values.
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// What a host needs to know about an environment, read from its header.
+struct EnvInfo {
+  std::string id;
+  Precision precision = Precision::kFloat32;
+  int obs_dim = 0;
+  std::string obs_dtype;  // numpy name: "float32", "int8"
+  std::vector<double> obs_low, obs_high;
+  bool discrete = true;
+  int num_actions = 0;                  // discrete
+  double action_low = 0, action_high = 0;  // continuous (one value per env)
+  int max_episode_steps = 0;
+  std::vector<std::string> state_fields;
+  std::vector<std::string> param_names;
+  size_t state_bytes = 0;    // sizeof(State)
+  size_t env_bytes = 0;      // engine memory per env in statistics mode (state + bookkeeping)
+  size_t obs_bytes = 0;      // one observation
+  size_t action_bytes = 0;   // one action
+  size_t reward_bytes = 0;   // one reward
+};
+
+struct SimConfig {
+  std::string env_id = "CartPole-v1";
+  Precision precision = Precision::kFloat32;
+  int64_t num_envs = 1;
+  int64_t env_offset = 0;          // global index of the first env (one batch of a split run)
+  uint64_t seed = 0;
+  int threads = 0;                 // CPU threads; 0 = all cores
+  int64_t max_episode_steps = -1;  // -1: the env's default; 0: never truncate
+  std::map<std::string, double> params;  // env parameters by name (EnvInfo::param_names)
+  AutoresetMode autoreset = AutoresetMode::kNextStep;
+};
+
+struct RolloutStats {
+  uint64_t steps = 0;  // env steps (num_envs x batch steps)
+  EpisodeStats episodes;
+  double mean_episode_length() const { return episodes.episodes ? double(episodes.length_sum) / episodes.episodes : 0; }
+  double mean_episode_return() const { return episodes.episodes ? episodes.return_sum / episodes.episodes : 0; }
+};
+
+// Host-side buffers for one step-API call, num_envs entries each (obs: num_envs x obs_dim).
+// Types follow EnvInfo: obs_dtype, reward in the env's precision, flags as uint8.
+struct StepBuffers {
+  void* obs = nullptr;
+  void* reward = nullptr;
+  uint8_t* terminated = nullptr;
+  uint8_t* truncated = nullptr;
+  void* final_obs = nullptr;  // same_step mode
+  uint8_t* has_final = nullptr;
+};
+
+class Simulator {
+ public:
+  virtual ~Simulator() = default;
+  virtual const EnvInfo& info() const = 0;
+  virtual const SimConfig& config() const = 0;
+  virtual std::string device_name() const = 0;
+
+  // Throughput mode: the built-in random policy for `steps` batch steps in chunks of `chunk`, ended
+  // episodes restarting in the same step; only statistics leave the backend.
+  virtual RolloutStats rollout(uint64_t steps, int chunk) = 0;
+
+  // Step API. reset: the envs where mask is null or mask[i] != 0, then the observation of every env
+  // into obs. seeds: none (continue), one (every env), or one per env; seeding restarts the clock.
+  virtual void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs) = 0;
+  virtual void step(const void* actions, const StepBuffers& out) = 0;
+
+  // State as float64, num_envs x state_fields (exact for every field type used by envs).
+  virtual void get_state(double* out) const = 0;
+  virtual void set_state(const double* in) = 0;
+  // Episode bookkeeping: steps taken in the current episode, per env.
+  virtual void get_elapsed(uint32_t* out) const = 0;
+  virtual void set_elapsed(const uint32_t* in) = 0;
+};
+
+// Registry queries (envs.def).
+std::vector<std::string> env_ids();
+EnvInfo describe_env(const std::string& env_id, Precision precision);
+// Throws ConfigError naming the unknown id and listing the known ones.
+void check_env_id(const std::string& env_id);
+
+std::unique_ptr<Simulator> make_cpu_simulator(const SimConfig& config);
+// Throws ConfigError when this build has no CUDA backend or no usable device is present.
+std::unique_ptr<Simulator> make_cuda_simulator(const SimConfig& config);
+std::unique_ptr<Simulator> make_simulator(const SimConfig& config, Device device);
+
+const char* to_string(Device d);
+const char* to_string(Precision p);
+Precision parse_precision(const std::string& s);  // "float32" | "float64"
+AutoresetMode parse_autoreset(const std::string& s);  // "next_step" | "same_step" | "disabled"
+
+}  // namespace simkit

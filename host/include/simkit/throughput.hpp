@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// One throughput measurement: plan memory, split into batches if needed, warm up, time `repeat`
+// rollouts of the random policy, and return a result row with its citation metadata.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "simkit/devices.hpp"
+#include "simkit/planner.hpp"
+#include "simkit/simulator.hpp"
+
+namespace simkit {
+
+struct ThroughputSpec {
+  std::string env_id = "CartPole-v1";
+  Precision precision = Precision::kFloat32;
+  Device device = Device::kCpu;
+  int64_t num_envs = 1000000;
+  int chunk = 32;
+  uint64_t steps = 0;    // batch steps per repeat; 0: run for `seconds`
+  double seconds = 1.0;  // used when steps == 0
+  uint64_t warmup = 0;   // untimed batch steps before the first repeat
+  int repeat = 1;
+  int threads = 0;
+  uint64_t seed = 0;
+};
+
+struct ThroughputResult {
+  ThroughputSpec spec;
+  std::string device_name;
+  int threads = 0;
+  int64_t batches = 1;
+  uint64_t env_steps = 0;        // per repeat (median repeat)
+  double seconds = 0;            // median over repeats
+  double steps_per_second = 0;   // env_steps / seconds
+  double best_steps_per_second = 0;
+  RolloutStats stats;            // over every timed repeat
+};
+
+// Throws ConfigError for bad specs or when the plan refuses (bytes needed vs usable).
+ThroughputResult measure_throughput(const ThroughputSpec& spec);
+MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
+
+std::vector<std::string> throughput_columns();
+std::vector<std::string> throughput_row(const ThroughputResult& r);
+
+}  // namespace simkit

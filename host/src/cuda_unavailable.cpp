@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA entry points of a build without the CUDA backend (SIMKIT_CUDA=OFF or no nvcc).
+#include "simkit/devices.hpp"
+
+namespace simkit {
+
+const CudaStatus& cuda_status() {
+  static const CudaStatus status = [] {
+    CudaStatus s;
+    s.reason = "simkit was built without CUDA (SIMKIT_CUDA=OFF or no nvcc at build time)";
+    return s;
+  }();
+  return status;
+}
+
+std::unique_ptr<Simulator> make_cuda_simulator(const SimConfig&) { throw ConfigError("device 'cuda': " + cuda_status().reason); }
+
+}  // namespace simkit
