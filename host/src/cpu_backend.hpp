@@ -163,9 +163,11 @@ class CpuSimulator final : public Simulator {
     Real* reward = static_cast<Real*>(out.reward);
     const AutoresetMode mode = config_.autoreset;
     const uint64_t t = t_;
+    const int64_t n_info = static_cast<int64_t>(info_.info_fields.size());
     parallel_for([&](int64_t i) {
       const StepSlot<Env> slot{obs + i * Env::kObsDim, reward + i, out.terminated + i, out.truncated + i,
-                               final_obs ? final_obs + i * Env::kObsDim : nullptr, out.has_final ? out.has_final + i : nullptr};
+                               final_obs ? final_obs + i * Env::kObsDim : nullptr, out.has_final ? out.has_final + i : nullptr,
+                               out.info ? out.info + i * n_info : nullptr};
       api_step_one<Env>(params_, engine_, mode, env_index(i), t, v.state[i], v.elapsed[i], v.episode_return[i],
                         needs_reset_[i], a[i], slot);
     });

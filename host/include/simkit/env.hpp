@@ -12,6 +12,9 @@
 //     SIMKIT_HD static void observe(const Params&, const State&, Obs* out);
 //     template <class P, class F> static void visit_params(P&, F&&);  // f(name, field&)
 //     template <class S, class F> static void visit_state(S&, F&&);   // f(name, field&)
+//     // optional: values reported in the step API's info after every step, read from the state the
+//     // step left (before any autoreset). Scalars only; "name[i]" entries are grouped into arrays.
+//     template <class F> SIMKIT_HD static void visit_info(const Params&, const State&, F&&);  // f(name, double)
 //   };
 //
 // plus one line in envs.def. Truncation, autoreset, statistics, policies and batching belong to the
@@ -20,6 +23,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "simkit/hd.hpp"
 #include "simkit/math.hpp"
@@ -37,5 +41,20 @@ template <class Env>
 constexpr bool kDiscreteActions = std::is_integral_v<typename Env::Action>;
 
 enum class Precision { kFloat32, kFloat64 };
+
+namespace detail {
+struct InfoProbe {
+  SIMKIT_HD void operator()(const char*, double) const {}
+};
+}  // namespace detail
+
+template <class Env, class = void>
+struct HasInfo : std::false_type {};
+template <class Env>
+struct HasInfo<Env, std::void_t<decltype(Env::visit_info(std::declval<const typename Env::Params&>(),
+                                                         std::declval<const typename Env::State&>(),
+                                                         detail::InfoProbe{}))>> : std::true_type {};
+template <class Env>
+constexpr bool kHasInfo = HasInfo<Env>::value;
 
 }  // namespace simkit

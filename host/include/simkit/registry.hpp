@@ -56,6 +56,9 @@ EnvInfo make_env_info() {
   Env::visit_state(s, [&](const char* name, auto&) { info.state_fields.push_back(name); });
   typename Env::Params p{};
   Env::visit_params(p, [&](const char* name, auto&) { info.param_names.push_back(name); });
+  if constexpr (kHasInfo<Env>) {
+    Env::visit_info(p, s, [&](const char* name, double) { info.info_fields.push_back(name); });
+  }
   info.state_bytes = sizeof(typename Env::State);
   info.env_bytes = sizeof(typename Env::State) + sizeof(uint32_t) + sizeof(Real);
   info.obs_bytes = sizeof(typename Env::Obs) * Env::kObsDim;

@@ -146,6 +146,7 @@ struct StepSlot {
   uint8_t* truncated;
   typename Env::Obs* final_obs;
   uint8_t* has_final;
+  double* info;  // the env's visit_info values, or null
 };
 
 // One env's step through the public API, with Gymnasium's autoreset semantics:
@@ -162,12 +163,24 @@ SIMKIT_HD void api_step_one(const typename Env::Params& p, const EngineParams& e
     reset_one<Env>(p, e, env, t, s, elapsed, episode_return);
     needs_reset = 0;
     Env::observe(p, s, out.obs);
+    if constexpr (kHasInfo<Env>) {
+      if (out.info) {
+        int k = 0;
+        Env::visit_info(p, s, [&](const char*, double) { out.info[k++] = 0; });
+      }
+    }
     *out.reward = 0;
     *out.terminated = 0;
     *out.truncated = 0;
     return;
   }
   const StepOutcome<typename Env::Real> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
+  if constexpr (kHasInfo<Env>) {
+    if (out.info) {
+      int k = 0;
+      Env::visit_info(p, s, [&](const char*, double v) { out.info[k++] = v; });
+    }
+  }
   *out.reward = o.reward;
   *out.terminated = o.terminated;
   *out.truncated = o.truncated;

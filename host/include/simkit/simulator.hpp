@@ -36,6 +36,7 @@ struct EnvInfo {
   int max_episode_steps = 0;
   std::vector<std::string> state_fields;
   std::vector<std::string> param_names;
+  std::vector<std::string> info_fields;  // visit_info names, in order
   size_t state_bytes = 0;    // sizeof(State)
   size_t env_bytes = 0;      // engine memory per env in statistics mode (state + bookkeeping)
   size_t obs_bytes = 0;      // one observation
@@ -71,6 +72,7 @@ struct StepBuffers {
   uint8_t* truncated = nullptr;
   void* final_obs = nullptr;  // same_step mode
   uint8_t* has_final = nullptr;
+  double* info = nullptr;  // num_envs x info_fields, or null
 };
 
 class Simulator {
