@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "simkit/registry.hpp"
@@ -22,10 +23,47 @@ constexpr int kTile = 512;
 int resolve_threads(int requested);
 void check_batch_size(const EnvInfo& info, int64_t num_envs);
 
-// Runs `steps` steps of the random policy on envs [begin, begin + count) from batch step t0.
+// A tile's env states as structure of arrays: field k of lane l in column k. Envs keep their state as
+// plain structs; columns turn the per-field accesses of the step loop into unit-stride vector loads.
+template <class Env>
+class SoaTile {
+ public:
+  using State = typename Env::State;
+
+  State load(int l) const {
+    State s;
+    size_t offset = 0;
+    Env::visit_state(s, [&](const char*, auto& field) {
+      using T = std::remove_reference_t<decltype(field)>;
+      field = reinterpret_cast<const T*>(bytes_ + offset)[l];
+      offset += sizeof(T) * kTile;
+    });
+    return s;
+  }
+  void store(int l, const State& s) {
+    size_t offset = 0;
+    Env::visit_state(s, [&](const char*, const auto& field) {
+      using T = std::remove_cv_t<std::remove_reference_t<decltype(field)>>;
+      reinterpret_cast<T*>(bytes_ + offset)[l] = field;
+      offset += sizeof(T) * kTile;
+    });
+  }
+
+ private:
+  alignas(64) unsigned char bytes_[sizeof(State) * kTile];
+};
+
+// Runs `steps` steps of the random policy on envs [begin, begin + count) from batch step t0. The
+// tile's state is transposed into columns once per chunk and stays in L1 for the whole chunk.
+// `tile` is the calling thread's, on the heap: gcc does not vectorize through a stack or TLS tile.
+//
+// The step loop is vectorized by gcc's loop vectorizer (`GCC ivdep`), not `omp simd`: omp simd
+// privatizes the loop's State local into an array of structs that gcc 12 then cannot vectorize.
+// Ended episodes are counted and reset in a scalar pass over the lanes that ended, which also keeps
+// floating-point reductions out of the vector loop.
 template <class Env>
 void run_tile(const typename Env::Params& p, const EngineParams& e, const BatchView<Env>& v, uint32_t first_env,
-              int64_t begin, int count, uint64_t t0, uint64_t steps, EpisodeStats& stats) {
+              int64_t begin, int count, uint64_t t0, uint64_t steps, SoaTile<Env>& tile, EpisodeStats& stats) {
   using Real = typename Env::Real;
   using Policy = RandomPolicy<Env>;
   alignas(64) uint32_t words[4][kTile];
@@ -34,44 +72,55 @@ void run_tile(const typename Env::Params& p, const EngineParams& e, const BatchV
   uint32_t* __restrict elapsed = v.elapsed + begin;
   Real* __restrict ret = v.episode_return + begin;
   const uint32_t env0 = first_env + static_cast<uint32_t>(begin);
+  const typename Env::Params params = p;  // a local copy: loads from it need no alias analysis
+  const EngineParams engine = e;
 
+  for (int l = 0; l < count; ++l) tile.store(l, state[l]);
   for (uint64_t k = 0; k < steps; ++k) {
     const uint64_t t = t0 + k;
     if (k == 0 || t % Policy::kStepsPerBlock == 0) {
-#pragma omp simd
-      for (int l = 0; l < count; ++l) {
-        const Words4 w = Policy::draw(e.seed_for(env0 + l), env0 + l, t);
-        words[0][l] = w.w[0];
-        words[1][l] = w.w[1];
-        words[2][l] = w.w[2];
-        words[3][l] = w.w[3];
+      // Two loops rather than seed_for() inside one: a conditional load keeps gcc from vectorizing.
+      const auto draw = [&](auto seed_of) {
+#pragma GCC ivdep
+        for (int l = 0; l < count; ++l) {
+          const Words4 w = Policy::draw(seed_of(l), env0 + l, t);
+          words[0][l] = w.w[0];
+          words[1][l] = w.w[1];
+          words[2][l] = w.w[2];
+          words[3][l] = w.w[3];
+        }
+      };
+      if (engine.env_seeds) {
+        draw([&](int l) { return engine.env_seeds[env0 + l]; });
+      } else {
+        draw([&](int) { return engine.seed; });
       }
     }
-    uint64_t episodes = 0, length_sum = 0;
-    double return_sum = 0;
-#pragma omp simd reduction(+ : episodes, length_sum, return_sum)
+    uint32_t ended = 0;
+#pragma GCC ivdep
     for (int l = 0; l < count; ++l) {
       const Words4 w{{words[0][l], words[1][l], words[2][l], words[3][l]}};
-      const auto o = step_one<Env>(p, e, env0 + l, t, state[l], elapsed[l], ret[l], Policy::action(w, t));
-      const bool d = o.done();
-      done[l] = d;
-      episodes += d ? 1 : 0;
-      length_sum += d ? elapsed[l] : 0;
-      return_sum += d ? static_cast<double>(ret[l]) : 0.0;
+      typename Env::State s = tile.load(l);
+      const auto o = step_one<Env>(params, engine, env0 + l, t, s, elapsed[l], ret[l], Policy::action(w, t));
+      tile.store(l, s);
+      done[l] = o.done();
+      ended += o.done();
     }
-    stats.episodes += episodes;
-    stats.length_sum += length_sum;
-    stats.return_sum += return_sum;
-    if (episodes == 0) continue;
+    if (ended == 0) continue;
     // Scan 8 lanes per load; only ended lanes (about 1 in 20 for CartPole) pay for a reset.
     for (int l = 0; l < count; l += 8) {
       uint64_t eight = 0;
       std::memcpy(&eight, done + l, std::min(8, count - l));
-      for (int j = 0; eight != 0; ++j, eight >>= 8) {
-        if (eight & 0xFF) reset_one<Env>(p, e, env0 + l + j, t + 1, state[l + j], elapsed[l + j], ret[l + j]);
+      for (int j = l; eight != 0; ++j, eight >>= 8) {
+        if ((eight & 0xFF) == 0) continue;
+        count_episode(stats, true, elapsed[j], ret[j]);
+        typename Env::State s = tile.load(j);
+        reset_one<Env>(params, engine, env0 + j, t + 1, s, elapsed[j], ret[j]);
+        tile.store(j, s);
       }
     }
   }
+  for (int l = 0; l < count; ++l) state[l] = tile.load(l);
 }
 
 template <class Env>
@@ -112,15 +161,18 @@ class CpuSimulator final : public Simulator {
     const BatchView<Env> view = batch_view();
     const uint64_t t0 = t_;
 #pragma omp parallel num_threads(threads_)
+  {
+    const auto tile = std::make_unique<SoaTile<Env>>();
     for (uint64_t done = 0; done < steps; done += static_cast<uint64_t>(chunk)) {
       const uint64_t k = std::min<uint64_t>(static_cast<uint64_t>(chunk), steps - done);
 #pragma omp for schedule(static)
-      for (int64_t tile = 0; tile < tiles; ++tile) {
-        const int64_t begin = tile * kTile;
+      for (int64_t tile_index = 0; tile_index < tiles; ++tile_index) {
+        const int64_t begin = tile_index * kTile;
         run_tile<Env>(params_, engine_, view, first_env(), begin, static_cast<int>(std::min<int64_t>(kTile, n - begin)),
-                      t0 + done, k, tile_stats[static_cast<size_t>(tile)]);
+                      t0 + done, k, *tile, tile_stats[static_cast<size_t>(tile_index)]);
       }
     }
+  }
     t_ += steps;
     RolloutStats out;
     out.steps = steps * static_cast<uint64_t>(n);

@@ -17,7 +17,13 @@
 //     template <class F> SIMKIT_HD static void visit_info(const Params&, const State&, F&&);  // f(name, double)
 //   };
 //
-// plus one line in envs.def. Truncation, autoreset, statistics, policies and batching belong to the
+// plus one line in envs.def. For the CPU backend to vectorize across envs, step() must be free of
+// control flow that gcc cannot if-convert: combine conditions with | and & (not || and &&), and choose
+// between values with ?: rather than if/else blocks that assign state; loops need fixed trip counts;
+// Params flags are int32_t, not bool, and a choice on a Params flag goes through math::select_uniform
+// (gcc 12 does not vectorize a select whose condition is the same for every lane); flags in returned
+// structs are int32_t too (a struct of bools stays in memory). Check with -fopt-info-vec-missed.
+// Check with -fopt-info-vec on host/src/cpu_precision.cpp. Truncation, autoreset, statistics, policies and batching belong to the
 // engine (rollout.hpp), never to an env.
 #pragma once
 
@@ -34,7 +40,7 @@ namespace simkit {
 template <class Real>
 struct Transition {
   Real reward;
-  bool terminated;  // natural end of the episode (the engine adds truncation)
+  int32_t terminated;  // 1: natural end of the episode (the engine adds truncation)
 };
 
 template <class Env>

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "simkit/hd.hpp"
 
@@ -48,6 +49,30 @@ SIMKIT_HD float cos(float x) {
 }
 SIMKIT_HD double sin(double x) { return ::sin(x); }
 SIMKIT_HD double cos(double x) { return ::cos(x); }
+
+// a if flag != 0, else b, for a flag that is the same for every env of a batch (a Params field).
+// A ?: on such a flag is a select with a scalar condition, which gcc 12 does not vectorize;
+// this bitwise blend is exact and does.
+SIMKIT_HD float select_uniform(int32_t flag, float a, float b) {
+  uint32_t ua, ub;
+  memcpy(&ua, &a, 4);
+  memcpy(&ub, &b, 4);
+  const uint32_t mask = 0u - static_cast<uint32_t>(flag != 0);
+  const uint32_t r = (ua & mask) | (ub & ~mask);
+  float out;
+  memcpy(&out, &r, 4);
+  return out;
+}
+SIMKIT_HD double select_uniform(int32_t flag, double a, double b) {
+  uint64_t ua, ub;
+  memcpy(&ua, &a, 8);
+  memcpy(&ub, &b, 8);
+  const uint64_t mask = 0ull - static_cast<uint64_t>(flag != 0);
+  const uint64_t r = (ua & mask) | (ub & ~mask);
+  double out;
+  memcpy(&out, &r, 8);
+  return out;
+}
 
 template <class T>
 SIMKIT_HD T clip(T x, T lo, T hi) {

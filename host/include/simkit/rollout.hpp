@@ -30,9 +30,9 @@ struct BatchView {
 template <class Real>
 struct StepOutcome {
   Real reward;
-  bool terminated;
-  bool truncated;
-  SIMKIT_HD bool done() const { return terminated || truncated; }
+  int32_t terminated;  // 0/1: int32_t, as bools would keep the struct in memory and the loop scalar
+  int32_t truncated;
+  SIMKIT_HD int32_t done() const { return terminated | truncated; }
 };
 
 // Episodes completed during a rollout. Integer fields are exact; return_sum is summed per tile or
@@ -70,7 +70,7 @@ SIMKIT_HD StepOutcome<typename Env::Real> step_one(const typename Env::Params& p
   const Transition<typename Env::Real> tr = Env::step(p, s, action, rng);
   elapsed += 1;
   episode_return += tr.reward;
-  const bool truncated = e.max_episode_steps != 0 && elapsed >= e.max_episode_steps;
+  const int32_t truncated = (e.max_episode_steps != 0) & (elapsed >= e.max_episode_steps);
   return {tr.reward, tr.terminated, truncated};
 }
 

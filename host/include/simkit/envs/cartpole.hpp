@@ -35,8 +35,8 @@ struct CartPole {
   static constexpr float kObsLow[kObsDim] = {-4.8f, -HUGE_VALF, -0.41887903f, -HUGE_VALF};
 
   struct Params {
-    bool sutton_barto_reward = false;  // 0 per step, -1 on termination
-    bool euler = true;                 // false: semi-implicit Euler
+    int32_t sutton_barto_reward = 0;  // 1: reward 0 per step and -1 on termination
+    int32_t euler = 1;                // 1: explicit Euler (Gymnasium's default), 0: semi-implicit
     Real reset_low = -0.05;            // every state variable starts in U(reset_low, reset_high)
     Real reset_high = 0.05;
   };
@@ -63,20 +63,18 @@ struct CartPole {
     const Real thetaacc = (kGravity * sintheta - costheta * temp) /
                           (kLength * (Real(4.0) / Real(3.0) - kMassPole * (costheta * costheta) / kTotalMass));
     const Real xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
-    if (p.euler) {
-      s.x = s.x + kTau * s.x_dot;
-      s.x_dot = s.x_dot + kTau * xacc;
-      s.theta = s.theta + kTau * s.theta_dot;
-      s.theta_dot = s.theta_dot + kTau * thetaacc;
-    } else {
-      s.x_dot = s.x_dot + kTau * xacc;
-      s.x = s.x + kTau * s.x_dot;
-      s.theta_dot = s.theta_dot + kTau * thetaacc;
-      s.theta = s.theta + kTau * s.theta_dot;
-    }
-    const bool terminated =
-        s.x < -kXThreshold || s.x > kXThreshold || s.theta < -kThetaThreshold || s.theta > kThetaThreshold;
-    const Real reward = p.sutton_barto_reward ? (terminated ? Real(-1) : Real(0)) : Real(1);
+    // Explicit Euler moves x and theta with the old velocities, semi-implicit Euler with the new ones.
+    // Selects, not branches: an if/else around the updates keeps gcc from vectorizing across envs.
+    const Real x_dot = s.x_dot + kTau * xacc;
+    const Real theta_dot = s.theta_dot + kTau * thetaacc;
+    s.x = s.x + kTau * math::select_uniform(p.euler, s.x_dot, x_dot);
+    s.theta = s.theta + kTau * math::select_uniform(p.euler, s.theta_dot, theta_dot);
+    s.x_dot = x_dot;
+    s.theta_dot = theta_dot;
+    // | rather than ||: short-circuit evaluation is control flow, which blocks vectorization.
+    const int32_t terminated =
+        (s.x < -kXThreshold) | (s.x > kXThreshold) | (s.theta < -kThetaThreshold) | (s.theta > kThetaThreshold);
+    const Real reward = math::select_uniform(p.sutton_barto_reward, terminated ? Real(-1) : Real(0), Real(1));
     return {reward, terminated};
   }
 
