@@ -74,9 +74,56 @@ SIMKIT_HD double select_uniform(int32_t flag, double a, double b) {
   return out;
 }
 
+// np.clip / Python's min(max(x, lo), hi): NaN passes through.
 template <class T>
 SIMKIT_HD T clip(T x, T lo, T hi) {
   return x < lo ? lo : (x > hi ? hi : x);
+}
+
+// floor and ceil of a float without a libm call, so loops over them vectorize on any x86-64 level.
+// Exact for every float (from 2^23 on every float is an integer); NaN stays NaN.
+SIMKIT_HD float floor(float x) {
+  constexpr float kBig = 8388608.0f;                            // 2^23
+  const float c = x >= -kBig ? (x <= kBig ? x : kBig) : -kBig;  // NaN -> -kBig: the cast stays defined
+  const float t = static_cast<float>(static_cast<int32_t>(c));  // c rounded toward zero
+  const float f = t > c ? t - 1.0f : t;
+  return std::fabs(x) < kBig ? f : x;
+}
+SIMKIT_HD float ceil(float x) { return -floor(-x); }
+
+// Python's a % b (also NumPy's remainder): the result has the sign of the divisor.
+// double: exactly CPython's float_rem (fmod, then one correction). float: a - b * floor(a / b), folded
+// back into [0, b); a few ulp from the exact remainder, for b > 0 only, and it vectorizes.
+SIMKIT_HD double floor_mod(double a, double b) {
+  double m = ::fmod(a, b);
+  if (m != 0) {
+    if ((b < 0) != (m < 0)) m += b;
+  } else {
+    m = ::copysign(0.0, b);
+  }
+  return m;
+}
+SIMKIT_HD float floor_mod(float a, float b) {
+  float m = a - b * floor(a / b);
+  m = m < 0.0f ? m + b : m;
+  return m >= b ? m - b : m;
+}
+
+// Gymnasium's acrobot wrap(x, lo, hi): subtract (hi - lo) while x > hi, then add it while x < lo
+// (hi itself is kept). double: the same loops, bit for bit, for |x| < 1e6; beyond that (Gymnasium
+// would loop more than 1e5 times, or forever for inf) x is first reduced with floor_mod.
+// float: the loop counts in closed form (vectorizes; within a few ulp of the loops).
+SIMKIT_HD double wrap(double x, double lo, double hi) {
+  const double diff = hi - lo;
+  if (!(::fabs(x) < 1e6)) x = lo + floor_mod(x - lo, diff);
+  while (x > hi) x = x - diff;
+  while (x < lo) x = x + diff;
+  return x;
+}
+SIMKIT_HD float wrap(float x, float lo, float hi) {
+  const float diff = hi - lo;
+  x = x > hi ? x - diff * ceil((x - hi) / diff) : x;
+  return x < lo ? x + diff * ceil((lo - x) / diff) : x;
 }
 
 }  // namespace simkit::math
