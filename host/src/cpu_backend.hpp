@@ -148,14 +148,9 @@ class CpuSimulator final : public Simulator {
   std::string device_name() const override;
 
   RolloutStats rollout(uint64_t steps, int chunk) override {
-    if (chunk < 1) throw ConfigError("chunk must be at least 1 (got " + std::to_string(chunk) + ")");
+    check_chunk(chunk);
     const int64_t n = num_envs();
-    parallel_for([&](int64_t i) {
-      if (needs_reset_[i]) {
-        reset_env(i);
-        needs_reset_[i] = 0;
-      }
-    });
+    apply_pending_resets();
     const int64_t tiles = (n + kTile - 1) / kTile;
     std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
     const BatchView<Env> view = batch_view();
@@ -180,6 +175,63 @@ class CpuSimulator final : public Simulator {
     return out;
   }
 
+  // Plain scalar code, written for clarity rather than speed: the reference the CUDA trajectory
+  // mode is compared with. Per env and step: observe, policy action, step_one, record, count, and
+  // reset_one at t + 1 when the episode ended -- the same sequence as run_tile.
+  RolloutStats rollout_trajectory(uint64_t steps, int chunk, const TrajectoryCallback& on_chunk) override {
+    check_chunk(chunk);
+    using Policy = RandomPolicy<Env>;
+    const int64_t n = num_envs();
+    apply_pending_resets();
+    const size_t cap = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(chunk), steps)) * static_cast<size_t>(n);
+    std::vector<Obs> obs(cap * Env::kObsDim);
+    std::vector<Real> reward(cap);
+    std::vector<uint8_t> terminated(cap), truncated(cap);
+    std::vector<Action> actions(cap);
+    const int64_t tiles = (n + kTile - 1) / kTile;
+    std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
+    for (uint64_t done = 0; done < steps; done += static_cast<uint64_t>(chunk)) {
+      const int k_steps = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(chunk), steps - done));
+      const uint64_t t0 = t_ + done;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (int64_t tile = 0; tile < tiles; ++tile) {
+        EpisodeStats& stats = tile_stats[static_cast<size_t>(tile)];
+        const int64_t end = std::min<int64_t>(n, (tile + 1) * kTile);
+        for (int k = 0; k < k_steps; ++k) {
+          const uint64_t t = t0 + static_cast<uint64_t>(k);
+          for (int64_t i = tile * kTile; i < end; ++i) {
+            const size_t slot = static_cast<size_t>(k) * static_cast<size_t>(n) + static_cast<size_t>(i);
+            const uint32_t env = env_index(i);
+            const Action a = Policy::action(Policy::draw(engine_.seed_for(env), env, t), t);
+            Env::observe(params_, state_[i], obs.data() + slot * Env::kObsDim);
+            const auto o = step_one<Env>(params_, engine_, env, t, state_[i], elapsed_[i], episode_return_[i], a);
+            reward[slot] = o.reward;
+            terminated[slot] = o.terminated;
+            truncated[slot] = o.truncated;
+            actions[slot] = a;
+            count_episode(stats, o.done(), elapsed_[i], episode_return_[i]);
+            if (o.done()) reset_one<Env>(params_, engine_, env, t + 1, state_[i], elapsed_[i], episode_return_[i]);
+          }
+        }
+      }
+      TrajectoryChunk c;
+      c.t0 = t0;
+      c.steps = k_steps;
+      c.num_envs = n;
+      c.obs = obs.data();
+      c.reward = reward.data();
+      c.terminated = terminated.data();
+      c.truncated = truncated.data();
+      c.actions = actions.data();
+      if (on_chunk) on_chunk(c);
+    }
+    t_ += steps;
+    RolloutStats out;
+    out.steps = steps * static_cast<uint64_t>(n);
+    for (const auto& s : tile_stats) out.episodes.add(s);
+    return out;
+  }
+
   void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs) override {
     const int64_t n = num_envs();
     if (!seeds.empty() && seeds.size() != 1 && static_cast<int64_t>(seeds.size()) != n) {
@@ -192,7 +244,8 @@ class CpuSimulator final : public Simulator {
       t_ = 0;
     } else if (!seeds.empty()) {
       env_seeds_ = seeds;
-      engine_.env_seeds = env_seeds_.data();
+      // seed_for() indexes by global env index; this batch's envs start at env_offset.
+      engine_.env_seeds = env_seeds_.data() - config_.env_offset;
       t_ = 0;
     }
     Obs* o = static_cast<Obs*>(obs);
@@ -238,6 +291,19 @@ class CpuSimulator final : public Simulator {
   BatchView<Env> batch_view() { return {state_.data(), elapsed_.data(), episode_return_.data()}; }
   void reset_env(int64_t i) {
     reset_one<Env>(params_, engine_, env_index(i), t_, state_[i], elapsed_[i], episode_return_[i]);
+  }
+
+  static void check_chunk(int chunk) {
+    if (chunk < 1) throw ConfigError("chunk must be at least 1 (got " + std::to_string(chunk) + ")");
+  }
+  // Envs the step API left waiting for a reset (next_step mode) restart at the current clock.
+  void apply_pending_resets() {
+    parallel_for([&](int64_t i) {
+      if (needs_reset_[i]) {
+        reset_env(i);
+        needs_reset_[i] = 0;
+      }
+    });
   }
 
   // Small batches stay on the calling thread: waking the pool costs more than the work.

@@ -10,11 +10,14 @@ namespace simkit {
 
 MemoryPlan plan_memory(const MemoryRequest& r) {
   MemoryPlan p;
-  p.per_env_bytes = r.env.env_bytes;
+  // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
+  // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
+  p.per_env_bytes = r.env.env_bytes + 2;
   if (r.mode == OutputMode::kTrajectory) {
-    // obs + reward + terminated + truncated + action for every step of a chunk
+    // obs + reward + terminated + truncated + action for every step of a chunk, per buffer
     const uint64_t per_step = r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes;
-    p.per_env_bytes += per_step * static_cast<uint64_t>(std::max(r.chunk, 1));
+    p.per_env_bytes += per_step * static_cast<uint64_t>(std::max(r.chunk, 1)) *
+                       static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
   }
   p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
   p.needed_bytes = p.fixed_bytes + p.per_env_bytes * static_cast<uint64_t>(std::max<int64_t>(r.num_envs, 0));

@@ -62,17 +62,27 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec) {
     for (int rep = 0; rep < spec.repeat; ++rep) {
       const double t0 = now_seconds();
       RolloutStats s;
+      // Device time (CUDA events on the working stream) where the backend measures it, else wall time.
+      double device_seconds = 0;
+      bool device_timed = true;
+      const auto note_device_time = [&] {
+        const double d = sim->last_rollout_seconds();
+        if (d < 0) device_timed = false;
+        else device_seconds += d;
+      };
       if (spec.steps > 0) {
         s = sim->rollout(spec.steps, spec.chunk);
+        note_device_time();
       } else {
         const double budget = spec.seconds / static_cast<double>(plan.num_batches);
         while (now_seconds() - t0 < budget) {
           const RolloutStats part = sim->rollout(static_cast<uint64_t>(spec.chunk), spec.chunk);
+          note_device_time();
           s.steps += part.steps;
           s.episodes.add(part.episodes);
         }
       }
-      repeat_seconds[static_cast<size_t>(rep)] += now_seconds() - t0;
+      repeat_seconds[static_cast<size_t>(rep)] += device_timed ? device_seconds : now_seconds() - t0;
       repeat_steps[static_cast<size_t>(rep)] += s.steps;
       r.stats.steps += s.steps;
       r.stats.episodes.add(s.episodes);

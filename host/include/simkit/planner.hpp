@@ -20,10 +20,13 @@ struct MemoryRequest {
   double usable_fraction = 0.9;  // keep a margin for the runtime, fragmentation and other users
   bool allow_batches = false;    // split into batches that run one after another (GPU); the CPU
                                  // has no faster memory to stage through, so it refuses instead
+  int trajectory_buffers = 2;    // trajectory chunks held at once (CUDA double-buffers: one chunk
+                                 // is written while the previous one is copied to the host)
 };
 
 struct MemoryPlan {
-  uint64_t per_env_bytes = 0;    // state + bookkeeping (+ one chunk of trajectory per env)
+  uint64_t per_env_bytes = 0;    // state + bookkeeping + reset flag + statistics partials
+                                 // (+ trajectory_buffers chunks of trajectory per env)
   uint64_t fixed_bytes = 0;      // independent of num_envs
   uint64_t needed_bytes = 0;     // for all envs at once
   uint64_t usable_bytes = 0;     // free_bytes x usable_fraction
@@ -39,7 +42,8 @@ constexpr int64_t kMaxBatches = 64;
 constexpr int64_t kMaxEnvs = int64_t{1} << 32;
 
 MemoryPlan plan_memory(const MemoryRequest& r);
-// "needs 24.0 GB (24 bytes x 1000000000 envs) but 20.1 GB are usable (22.3 GB free, 90%)"
+// "needs 2.60 GB (2601048576 bytes: 26 bytes x 100000000 envs + 1048576) but 9.00 MB are usable
+//  (10000000 bytes free, 90%); even split into 64 batches it does not fit"
 std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p);
 // Bytes the OS could give this process now (MemAvailable).
 uint64_t host_free_bytes();

@@ -13,7 +13,7 @@ namespace simkit {
 // Settings the engine applies to every env of a batch.
 struct EngineParams {
   uint64_t seed = 0;
-  const uint64_t* env_seeds = nullptr;  // per-env seeds (Gymnasium's reset(seed=[...])), else null
+  const uint64_t* env_seeds = nullptr;  // per-env seeds by global env index (reset(seed=[...])), else null
   uint32_t max_episode_steps = 0;       // truncate after this many steps; 0 = never
 
   SIMKIT_HD uint64_t seed_for(uint32_t env) const { return env_seeds ? env_seeds[env] : seed; }

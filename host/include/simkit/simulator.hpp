@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -75,6 +76,23 @@ struct StepBuffers {
   double* info = nullptr;  // num_envs x info_fields, or null
 };
 
+// One chunk of a trajectory-mode rollout, in host memory that is valid only during the callback.
+// Step-major: entry [k][i] is env i (of this simulator) at batch step t0 + k. obs[k][i] is the
+// observation action[k][i] was chosen from (after any autoreset of the previous step), so the next
+// chunk's obs[0] follows this chunk's last step. reward/terminated/truncated are what step k returned;
+// an episode that ended at step k restarts before step k + 1, exactly as in rollout().
+struct TrajectoryChunk {
+  uint64_t t0 = 0;
+  int steps = 0;              // steps in this chunk (the last chunk may be shorter)
+  int64_t num_envs = 0;
+  const void* obs = nullptr;  // steps x num_envs x obs_dim, EnvInfo::obs_dtype
+  const void* reward = nullptr;  // steps x num_envs, the env's precision
+  const uint8_t* terminated = nullptr;  // steps x num_envs, 0/1
+  const uint8_t* truncated = nullptr;   // steps x num_envs, 0/1
+  const void* actions = nullptr;  // steps x num_envs, int32 (discrete) or the env's precision
+};
+using TrajectoryCallback = std::function<void(const TrajectoryChunk&)>;
+
 class Simulator {
  public:
   virtual ~Simulator() = default;
@@ -85,6 +103,12 @@ class Simulator {
   // Throughput mode: the built-in random policy for `steps` batch steps in chunks of `chunk`, ended
   // episodes restarting in the same step; only statistics leave the backend.
   virtual RolloutStats rollout(uint64_t steps, int chunk) = 0;
+  // The same run as rollout() (same states, flags and statistics), also handing every chunk's
+  // per-step observations, rewards, flags and actions to `on_chunk`, in order, on the calling thread.
+  virtual RolloutStats rollout_trajectory(uint64_t steps, int chunk, const TrajectoryCallback& on_chunk) = 0;
+  // Seconds the last rollout took on the device that ran it (CUDA: events on the working stream);
+  // negative where the backend does not measure it (CPU: time it on the host).
+  virtual double last_rollout_seconds() const { return -1; }
 
   // Step API. reset: the envs where mask is null or mask[i] != 0, then the observation of every env
   // into obs. seeds: none (continue), one (every env), or one per env; seeding restarts the clock.

@@ -31,3 +31,15 @@ class CudaError : public std::runtime_error {
       throw ::simkit::CudaError(simkit_cuda_status_, #expr, __FILE__, __LINE__);  \
     }                                                                             \
   } while (0)
+
+// After every kernel launch: launch-configuration errors surface here; debug builds also wait for
+// the stream so that a fault inside the kernel is reported at its launch site.
+#ifdef NDEBUG
+#define SIMKIT_CUDA_CHECK_LAUNCH(stream) SIMKIT_CUDA_CHECK(cudaGetLastError())
+#else
+#define SIMKIT_CUDA_CHECK_LAUNCH(stream)       \
+  do {                                          \
+    SIMKIT_CUDA_CHECK(cudaGetLastError());      \
+    SIMKIT_CUDA_CHECK(cudaStreamSynchronize(stream)); \
+  } while (0)
+#endif

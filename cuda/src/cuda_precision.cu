@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+// Instantiates the CUDA backend for every registered env at one precision. CMake compiles this file
+// twice, SIMKIT_REAL=float and SIMKIT_REAL=double, so the two precisions build in parallel and only
+// the kernels of that precision are generated in each object (see cuda/CMakeLists.txt for the FMA
+// settings of each).
+#include "cuda_backend.cuh"
+
+#define SIMKIT_CAT2(a, b) a##b
+#define SIMKIT_CAT(a, b) SIMKIT_CAT2(a, b)
+
+namespace simkit::cuda {
+
+std::unique_ptr<Simulator> SIMKIT_CAT(make_simulator_, SIMKIT_REAL)(const SimConfig& c) {
+  std::unique_ptr<Simulator> sim;
+  dispatch_env<SIMKIT_REAL>(c.env_id, [&](auto tag) { sim = std::make_unique<CudaSimulator<typename decltype(tag)::type>>(c); });
+  return sim;
+}
+
+}  // namespace simkit::cuda

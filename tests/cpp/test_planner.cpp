@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// The memory planner with injected free-memory values: no device needed.
+#include <catch2/catch.hpp>
+
+#include "simkit/planner.hpp"
+
+using namespace simkit;
+
+namespace {
+constexpr uint64_t kGB = 1000000000ull;
+constexpr uint64_t kFixed = 1 << 20;
+
+MemoryRequest cartpole(int64_t num_envs, uint64_t free_bytes, OutputMode mode = OutputMode::kStatistics, int chunk = 32,
+                       bool allow_batches = true) {
+  MemoryRequest r;
+  r.env = describe_env("CartPole-v1", Precision::kFloat32);
+  r.num_envs = num_envs;
+  r.chunk = chunk;
+  r.mode = mode;
+  r.free_bytes = free_bytes;
+  r.allow_batches = allow_batches;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("planner: bytes per env for CartPole float32", "[planner][cpu]") {
+  const MemoryRequest stats = cartpole(1000, 10 * kGB);
+  // state 4 x 4 + elapsed 4 + return 4 = 24, + reset flag 1 + statistics partials 1
+  CHECK(stats.env.env_bytes == 24);
+  const MemoryPlan ps = plan_memory(stats);
+  CHECK(ps.per_env_bytes == 26);
+  CHECK(ps.fixed_bytes == kFixed);
+  CHECK(ps.needed_bytes == kFixed + 26 * 1000);
+  CHECK(ps.usable_bytes == 9 * kGB);
+
+  // trajectory: (obs 16 + reward 4 + flags 2 + action 4) x chunk 32 x 2 buffers = 1664 more
+  const MemoryPlan pt = plan_memory(cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 32));
+  CHECK(pt.per_env_bytes == 26 + 1664);
+  MemoryRequest single = cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 32);
+  single.trajectory_buffers = 1;
+  CHECK(plan_memory(single).per_env_bytes == 26 + 832);
+  // chunk 1 and a chunk below 1 both count one step
+  CHECK(plan_memory(cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 1)).per_env_bytes == 26 + 52);
+  CHECK(plan_memory(cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 0)).per_env_bytes == 26 + 52);
+
+  const MemoryRequest f64 = [] {
+    MemoryRequest r = cartpole(1000, 10 * kGB);
+    r.env = describe_env("CartPole-v1", Precision::kFloat64);
+    return r;
+  }();
+  CHECK(plan_memory(f64).per_env_bytes == 4 * 8 + 4 + 8 + 2);
+}
+
+TEST_CASE("planner: one batch when it fits, equal batches when it does not", "[planner][cpu]") {
+  // 1e6 envs x 26 B = 26 MB: one batch with any reasonable free memory
+  const MemoryPlan one = plan_memory(cartpole(1000000, 1 * kGB));
+  CHECK(one.fits());
+  CHECK(one.num_batches == 1);
+  CHECK(one.batch_envs == 1000000);
+  CHECK(one.batch_bytes() == one.needed_bytes);
+
+  // usable = 0.9 x 100 MB = 90 MB; (90e6 - 1 MiB) / 26 = 3421208 envs per batch at most
+  const MemoryPlan split = plan_memory(cartpole(10000000, 100000000));
+  CHECK(split.fits());
+  CHECK(split.num_batches == 3);
+  CHECK(split.batch_envs == 3333334);
+  CHECK(split.batch_bytes() <= split.usable_bytes);
+  CHECK(split.batch_envs * split.num_batches >= 10000000);
+
+  // exactly at the edge: the batch that fits is taken, one env more needs a second batch
+  const uint64_t free_exact = static_cast<uint64_t>((kFixed + 26 * 1000) / 0.9) + 2;
+  CHECK(plan_memory(cartpole(1000, free_exact)).num_batches == 1);
+  CHECK(plan_memory(cartpole(1001, free_exact)).num_batches == 2);
+
+  // the CPU does not split
+  const MemoryPlan cpu = plan_memory(cartpole(10000000, 100000000, OutputMode::kStatistics, 32, false));
+  CHECK_FALSE(cpu.fits());
+}
+
+TEST_CASE("planner: refusal names bytes needed and usable", "[planner][cpu]") {
+  // 64 batches of at most (9e6 - 1 MiB) / 26 = 305826 envs cover 19.6e6 envs; 1e8 does not fit
+  const MemoryRequest r = cartpole(100000000, 10000000);
+  const MemoryPlan p = plan_memory(r);
+  CHECK_FALSE(p.fits());
+  CHECK(p.num_batches == 0);
+  CHECK(p.needed_bytes == kFixed + 26ull * 100000000);
+  const std::string msg = describe_shortfall(r, p);
+  CHECK(msg ==
+        "needs 2.60 GB (2601048576 bytes: 26 bytes x 100000000 envs + 1048576) but 9.00 MB are usable "
+        "(10000000 bytes free, 90%); even split into 64 batches it does not fit");
+
+  // less free memory than the fixed part: refused, not divided by zero
+  CHECK_FALSE(plan_memory(cartpole(10, 1000)).fits());
+  // no envs: nothing to run
+  CHECK_FALSE(plan_memory(cartpole(0, 10 * kGB)).fits());
+}
+
+// The numbers quoted in the CUDA issue's closing note: CartPole float32 on an 80 GB card
+// (80e9 bytes free, 90% usable = 72e9), chunk 32.
+TEST_CASE("planner: CartPole at 1e8 and 1e9 envs on an 80 GB card", "[planner][cpu][cartpole]") {
+  const uint64_t free = 80 * kGB;
+  SECTION("statistics mode: one launch") {
+    const MemoryPlan a = plan_memory(cartpole(100000000, free));
+    CHECK(a.num_batches == 1);
+    CHECK(a.needed_bytes == 2601048576ull);  // 2.60 GB
+    const MemoryPlan b = plan_memory(cartpole(1000000000, free));
+    CHECK(b.num_batches == 1);
+    CHECK(b.needed_bytes == 26001048576ull);  // 26.0 GB
+  }
+  SECTION("trajectory mode, chunk 32, double-buffered: split into batches") {
+    // 1690 bytes per env; at most (72e9 - 1 MiB) / 1690 = 42603931 envs per batch
+    const MemoryPlan a = plan_memory(cartpole(100000000, free, OutputMode::kTrajectory, 32));
+    CHECK(a.per_env_bytes == 1690);
+    CHECK(a.needed_bytes == 169001048576ull);  // 169 GB
+    CHECK(a.num_batches == 3);
+    CHECK(a.batch_envs == 33333334);
+    CHECK(a.batch_bytes() == 56334383036ull);  // 56.3 GB per batch
+    const MemoryPlan b = plan_memory(cartpole(1000000000, free, OutputMode::kTrajectory, 32));
+    CHECK(b.needed_bytes == 1690001048576ull);  // 1.69 TB
+    CHECK(b.num_batches == 24);
+    CHECK(b.batch_envs == 41666667);
+    CHECK(b.batch_bytes() == 70417715806ull);  // 70.4 GB per batch
+    // without splitting (CPU-style request) both are refused
+    CHECK_FALSE(plan_memory(cartpole(100000000, free, OutputMode::kTrajectory, 32, false)).fits());
+  }
+}
