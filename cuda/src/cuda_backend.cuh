@@ -291,6 +291,12 @@ class CudaSimulator final : public Simulator {
     t_ += 1;
   }
 
+  void set_params(const std::map<std::string, double>& params) override {
+    std::map<std::string, double> merged = config_.params;
+    for (const auto& [name, value] : params) merged[name] = value;
+    params_ = make_params<Env>(merged);  // validates every name before anything changes
+    config_.params = std::move(merged);
+  }
   void get_state(double* out) const override {
     std::vector<State> host(static_cast<size_t>(num_envs()));
     copy_to_host(host.data(), state_.get(), host.size(), stream_);

@@ -279,6 +279,12 @@ class CpuSimulator final : public Simulator {
     t_ += 1;
   }
 
+  void set_params(const std::map<std::string, double>& params) override {
+    std::map<std::string, double> merged = config_.params;
+    for (const auto& [name, value] : params) merged[name] = value;
+    params_ = make_params<Env>(merged);  // validates every name before anything changes
+    config_.params = std::move(merged);
+  }
   void get_state(double* out) const override { states_to_doubles<Env>(state_.data(), num_envs(), out); }
   void set_state(const double* in) override { doubles_to_states<Env>(in, num_envs(), state_.data()); }
   void get_elapsed(uint32_t* out) const override { std::copy(elapsed_.begin(), elapsed_.end(), out); }

@@ -116,6 +116,10 @@ class Simulator {
   virtual void step(const void* actions, const StepBuffers& out) = 0;
 
   // State as float64, num_envs x state_fields (exact for every field type used by envs).
+  // Env parameters by name (EnvInfo::param_names), merged into the current ones; takes effect from
+  // the next reset or step. ConfigError for an unknown name.
+  virtual void set_params(const std::map<std::string, double>& params) = 0;
+
   virtual void get_state(double* out) const = 0;
   virtual void set_state(const double* in) = 0;
   // Episode bookkeeping: steps taken in the current episode, per env.

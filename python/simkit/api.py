@@ -1,0 +1,71 @@
+"""Module-level functions: the registry, devices, the memory planner and throughput runs."""
+
+from __future__ import annotations
+
+import difflib
+
+from simkit import _core
+
+
+def list_envs() -> list[str]:
+    """Ids of every registered environment, e.g. ``["CartPole-v1", "Pendulum-v1", ...]``."""
+    return list(_core.env_ids())
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise ValueError naming the closest registered ids when ``env_id`` is unknown."""
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a str, got {type(env_id).__name__}")
+    known = list_envs()
+    if env_id in known:
+        return
+    close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.4)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"unknown env_id {env_id!r}.{hint} Registered: {', '.join(known)}")
+
+
+def devices() -> list[dict]:
+    """The CPU and every usable CUDA device, with memory and versions."""
+    return list(_core.devices())
+
+
+def throughput(
+    env_id: str = "CartPole-v1",
+    num_envs: int = 1_000_000,
+    chunk: int = 32,
+    steps: int = 0,
+    seconds: float = 2.0,
+    device: str = "auto",
+    precision: str = "float32",
+    threads: int = 0,
+    seed: int = 0,
+    warmup: int = 64,
+    repeat: int = 3,
+) -> dict:
+    """Steps per second of the built-in random policy (the same measurement as the ``throughput`` CLI).
+
+    Returns the CSV row as a dict (``steps_per_s``, ``mean_episode_length``, machine and build metadata).
+    ``steps=0`` runs each repeat for ``seconds``.
+    """
+    check_env_id(env_id)
+    return dict(
+        _core.throughput(env_id, int(num_envs), int(chunk), int(steps), float(seconds), device, precision,
+                         int(threads), int(seed), int(warmup), int(repeat))
+    )
+
+
+def memory_plan(
+    env_id: str = "CartPole-v1",
+    num_envs: int = 1_000_000,
+    chunk: int = 32,
+    mode: str = "statistics",
+    device: str = "auto",
+    precision: str = "float32",
+    free_bytes: int | None = None,
+) -> dict:
+    """What the planner decides for a run: bytes needed, bytes usable, batches (or why it refuses).
+
+    ``free_bytes`` overrides the free memory of the device, to ask "what if" questions.
+    """
+    check_env_id(env_id)
+    return dict(_core.memory_plan(env_id, int(num_envs), int(chunk), mode, device, precision, free_bytes))

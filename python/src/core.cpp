@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// simkit._core: a thin binding. numpy buffers owned by the Python side are passed to the engine as raw
+// pointers (no copies); the GIL is released while the engine works; ConfigError becomes ValueError.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "simkit/devices.hpp"
+#include "simkit/planner.hpp"
+#include "simkit/system_info.hpp"
+#include "simkit/throughput.hpp"
+
+namespace py = pybind11;
+using namespace simkit;
+
+namespace {
+
+py::dict env_info_dict(const EnvInfo& i) {
+  py::dict d;
+  d["id"] = i.id;
+  d["precision"] = to_string(i.precision);
+  d["obs_dim"] = i.obs_dim;
+  d["obs_dtype"] = i.obs_dtype;
+  d["obs_low"] = i.obs_low;
+  d["obs_high"] = i.obs_high;
+  d["discrete"] = i.discrete;
+  d["num_actions"] = i.num_actions;
+  d["action_low"] = i.action_low;
+  d["action_high"] = i.action_high;
+  d["max_episode_steps"] = i.max_episode_steps;
+  d["state_fields"] = i.state_fields;
+  d["param_names"] = i.param_names;
+  d["info_fields"] = i.info_fields;
+  d["env_bytes"] = i.env_bytes;
+  return d;
+}
+
+py::dict stats_dict(const RolloutStats& s) {
+  py::dict d;
+  d["steps"] = s.steps;
+  d["episodes"] = s.episodes.episodes;
+  d["mean_episode_length"] = s.mean_episode_length();
+  d["mean_episode_return"] = s.mean_episode_return();
+  return d;
+}
+
+// The caller (python/simkit/vector.py) allocates every buffer with the right shape and dtype; these
+// checks only guard the C++ side against a misuse of the private module.
+template <class T>
+T* data_of(py::array& a, size_t expected_bytes, const char* name) {
+  if (!(a.flags() & py::array::c_style) || static_cast<size_t>(a.nbytes()) != expected_bytes) {
+    throw std::invalid_argument(std::string(name) + ": expected a C-contiguous array of " +
+                                std::to_string(expected_bytes) + " bytes, got " + std::to_string(a.nbytes()));
+  }
+  return static_cast<T*>(a.mutable_data());
+}
+
+class PySimulator {
+ public:
+  PySimulator(const std::string& env_id, int64_t num_envs, const std::string& device, const std::string& precision,
+              uint64_t seed, int threads, int64_t max_episode_steps, const std::map<std::string, double>& params,
+              const std::string& autoreset) {
+    SimConfig c;
+    c.env_id = env_id;
+    c.num_envs = num_envs;
+    c.precision = parse_precision(precision);
+    c.seed = seed;
+    c.threads = threads;
+    c.max_episode_steps = max_episode_steps;
+    c.params = params;
+    c.autoreset = parse_autoreset(autoreset);
+    check_env_id(env_id);
+    if (num_envs <= 0) throw ConfigError("num_envs must be at least 1 (got " + std::to_string(num_envs) + ")");
+    const Device d = resolve_device(parse_device(device), cpu::resolve_threads(threads));
+    MemoryRequest req;
+    req.env = describe_env(env_id, c.precision);
+    req.num_envs = num_envs;
+    req.free_bytes = free_bytes(d);
+    const MemoryPlan plan = plan_memory(req);  // one batch: the step API keeps every env resident
+    if (!plan.fits()) throw ConfigError("num_envs=" + std::to_string(num_envs) + ": " + describe_shortfall(req, plan));
+    sim_ = make_simulator(c, d);
+    device_ = d;
+  }
+
+  py::dict info() const { return env_info_dict(sim_->info()); }
+  std::string device() const { return to_string(device_); }
+  std::string device_name() const { return sim_->device_name(); }
+  int64_t num_envs() const { return sim_->config().num_envs; }
+
+  void reset(const std::vector<uint64_t>& seeds, std::optional<py::array> mask, py::array obs) {
+    const EnvInfo& i = sim_->info();
+    const int64_t n = num_envs();
+    void* o = data_of<void>(obs, static_cast<size_t>(n) * i.obs_bytes, "obs");
+    const uint8_t* m = mask ? data_of<uint8_t>(*mask, static_cast<size_t>(n), "mask") : nullptr;
+    py::gil_scoped_release release;
+    sim_->reset(seeds, m, o);
+  }
+
+  void step(py::array actions, py::array obs, py::array reward, py::array terminated, py::array truncated,
+            std::optional<py::array> final_obs, std::optional<py::array> has_final, std::optional<py::array> info) {
+    const EnvInfo& i = sim_->info();
+    const size_t n = static_cast<size_t>(num_envs());
+    StepBuffers b;
+    const void* a = data_of<void>(actions, n * i.action_bytes, "actions");
+    b.obs = data_of<void>(obs, n * i.obs_bytes, "obs");
+    b.reward = data_of<void>(reward, n * i.reward_bytes, "reward");
+    b.terminated = data_of<uint8_t>(terminated, n, "terminated");
+    b.truncated = data_of<uint8_t>(truncated, n, "truncated");
+    if (final_obs) b.final_obs = data_of<void>(*final_obs, n * i.obs_bytes, "final_obs");
+    if (has_final) b.has_final = data_of<uint8_t>(*has_final, n, "has_final");
+    if (info) b.info = data_of<double>(*info, n * i.info_fields.size() * sizeof(double), "info");
+    py::gil_scoped_release release;
+    sim_->step(a, b);
+  }
+
+  py::dict rollout(uint64_t steps, int chunk) {
+    RolloutStats s;
+    {
+      py::gil_scoped_release release;
+      s = sim_->rollout(steps, chunk);
+    }
+    return stats_dict(s);
+  }
+
+  void set_params(const std::map<std::string, double>& params) { sim_->set_params(params); }
+
+  py::array_t<double> get_state() const {
+    const size_t fields = sim_->info().state_fields.size();
+    py::array_t<double> out({static_cast<size_t>(num_envs()), fields});
+    sim_->get_state(out.mutable_data());
+    return out;
+  }
+  void set_state(const py::array_t<double, py::array::c_style | py::array::forcecast>& in) {
+    const size_t fields = sim_->info().state_fields.size();
+    if (in.ndim() != 2 || in.shape(0) != num_envs() || static_cast<size_t>(in.shape(1)) != fields) {
+      throw ConfigError("state: expected shape (" + std::to_string(num_envs()) + ", " + std::to_string(fields) + ")");
+    }
+    sim_->set_state(in.data());
+  }
+  py::array_t<uint32_t> get_elapsed() const {
+    py::array_t<uint32_t> out(static_cast<size_t>(num_envs()));
+    sim_->get_elapsed(out.mutable_data());
+    return out;
+  }
+  void set_elapsed(const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& in) {
+    if (in.ndim() != 1 || in.shape(0) != num_envs()) {
+      throw ConfigError("elapsed: expected shape (" + std::to_string(num_envs()) + ",)");
+    }
+    sim_->set_elapsed(in.data());
+  }
+
+ private:
+  std::unique_ptr<Simulator> sim_;
+  Device device_ = Device::kCpu;
+};
+
+py::dict throughput_py(const std::string& env_id, int64_t num_envs, int chunk, uint64_t steps, double seconds,
+                       const std::string& device, const std::string& precision, int threads, uint64_t seed,
+                       uint64_t warmup, int repeat) {
+  ThroughputSpec spec;
+  spec.env_id = env_id;
+  spec.num_envs = num_envs;
+  spec.chunk = chunk;
+  spec.steps = steps;
+  spec.seconds = seconds;
+  spec.precision = parse_precision(precision);
+  spec.threads = threads;
+  spec.seed = seed;
+  spec.warmup = warmup;
+  spec.repeat = repeat;
+  spec.device = resolve_device(parse_device(device), cpu::resolve_threads(threads));
+  ThroughputResult r;
+  {
+    py::gil_scoped_release release;
+    r = measure_throughput(spec);
+  }
+  py::dict d;
+  const auto columns = throughput_columns();
+  const auto row = throughput_row(r);
+  for (size_t k = 0; k < columns.size(); ++k) d[py::str(columns[k])] = row[k];
+  d["steps_per_s"] = r.steps_per_second;
+  d["best_steps_per_s"] = r.best_steps_per_second;
+  d["seconds"] = r.seconds;
+  d["env_steps"] = r.env_steps;
+  d["mean_episode_length"] = r.stats.mean_episode_length();
+  d["mean_episode_return"] = r.stats.mean_episode_return();
+  return d;
+}
+
+py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, const std::string& mode,
+                        const std::string& device, const std::string& precision, std::optional<uint64_t> free) {
+  MemoryRequest req;
+  req.env = describe_env(env_id, parse_precision(precision));
+  req.num_envs = num_envs;
+  req.chunk = chunk;
+  if (mode != "statistics" && mode != "trajectory") {
+    throw ConfigError("mode must be 'statistics' or 'trajectory' (got '" + mode + "')");
+  }
+  req.mode = mode == "trajectory" ? OutputMode::kTrajectory : OutputMode::kStatistics;
+  const Device d = resolve_device(parse_device(device), cpu::resolve_threads(0));
+  req.allow_batches = d == Device::kCuda;
+  req.free_bytes = free ? *free : free_bytes(d);
+  const MemoryPlan p = plan_memory(req);
+  py::dict out;
+  out["device"] = to_string(d);
+  out["per_env_bytes"] = p.per_env_bytes;
+  out["fixed_bytes"] = p.fixed_bytes;
+  out["needed_bytes"] = p.needed_bytes;
+  out["free_bytes"] = req.free_bytes;
+  out["usable_bytes"] = p.usable_bytes;
+  out["batch_envs"] = p.batch_envs;
+  out["num_batches"] = p.num_batches;
+  out["fits"] = p.fits();
+  out["message"] = p.fits() ? std::string() : describe_shortfall(req, p);
+  return out;
+}
+
+py::list devices_py() {
+  py::list out;
+  py::dict cpu;
+  cpu["kind"] = "cpu";
+  cpu["name"] = cpu_model();
+  cpu["threads"] = cpu::resolve_threads(0);
+  cpu["free_bytes"] = host_free_bytes();
+  out.append(cpu);
+  const CudaStatus& s = cuda_status();
+  for (const auto& d : s.devices) {
+    py::dict g;
+    g["kind"] = "cuda";
+    g["index"] = d.index;
+    g["name"] = d.name;
+    g["compute_capability"] = std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor);
+    g["sm_count"] = d.sm_count;
+    g["total_bytes"] = d.total_bytes;
+    g["free_bytes"] = d.free_bytes;
+    g["driver_version"] = s.driver_version;
+    g["runtime_version"] = s.runtime_version;
+    out.append(g);
+  }
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "simkit engine (private; use the simkit package)";
+  m.def("env_ids", &env_ids);
+  m.def("describe_env", [](const std::string& id, const std::string& precision) {
+    return env_info_dict(describe_env(id, parse_precision(precision)));
+  });
+  m.def("check_env_id", &check_env_id);
+  m.def("devices", &devices_py);
+  m.def("cuda_status", [] {
+    const CudaStatus& s = cuda_status();
+    py::dict d;
+    d["compiled"] = s.compiled;
+    d["usable"] = s.usable;
+    d["reason"] = s.reason;
+    return d;
+  });
+  m.def("throughput", &throughput_py, py::arg("env_id"), py::arg("num_envs"), py::arg("chunk"), py::arg("steps"),
+        py::arg("seconds"), py::arg("device"), py::arg("precision"), py::arg("threads"), py::arg("seed"),
+        py::arg("warmup"), py::arg("repeat"));
+  m.def("memory_plan", &memory_plan_py, py::arg("env_id"), py::arg("num_envs"), py::arg("chunk"), py::arg("mode"),
+        py::arg("device"), py::arg("precision"), py::arg("free_bytes") = py::none());
+  m.def("version", &simkit_version);
+  m.def("git_commit", &git_commit);
+  py::class_<PySimulator>(m, "Simulator")
+      .def(py::init<const std::string&, int64_t, const std::string&, const std::string&, uint64_t, int, int64_t,
+                    const std::map<std::string, double>&, const std::string&>(),
+           py::arg("env_id"), py::arg("num_envs"), py::arg("device"), py::arg("precision"), py::arg("seed"),
+           py::arg("threads"), py::arg("max_episode_steps"), py::arg("params"), py::arg("autoreset"))
+      .def_property_readonly("info", &PySimulator::info)
+      .def_property_readonly("device", &PySimulator::device)
+      .def_property_readonly("device_name", &PySimulator::device_name)
+      .def_property_readonly("num_envs", &PySimulator::num_envs)
+      .def("reset", &PySimulator::reset, py::arg("seeds"), py::arg("mask"), py::arg("obs"))
+      .def("step", &PySimulator::step, py::arg("actions"), py::arg("obs"), py::arg("reward"), py::arg("terminated"),
+           py::arg("truncated"), py::arg("final_obs"), py::arg("has_final"), py::arg("info"))
+      .def("rollout", &PySimulator::rollout, py::arg("steps"), py::arg("chunk"))
+      .def("set_params", &PySimulator::set_params)
+      .def("get_state", &PySimulator::get_state)
+      .def("set_state", &PySimulator::set_state)
+      .def("get_elapsed", &PySimulator::get_elapsed)
+      .def("set_elapsed", &PySimulator::set_elapsed);
+}
