@@ -16,14 +16,15 @@
 using namespace simkit;
 
 int main(int argc, char** argv) {
-  CLI::App app{"simkit throughput: env steps per second of the built-in random policy"};
+  CLI::App app{"simkit throughput: env steps per second of the built-in random policy", "throughput"};
   std::vector<std::string> env_args, num_env_args, chunk_args;
   std::string device_arg = "auto", precision_arg = "float32", output;
   std::string steps_arg, seconds_arg, warmup_arg = "64", seed_arg = "0", threads_arg = "0", repeat_arg;
   bool full = false, list = false;
-  app.add_option("--env", env_args, "environment id(s); default CartPole-v1, every env with --full");
-  app.add_option("--num-envs", num_env_args, "number of envs, one value or a list (1e6 allowed)");
-  app.add_option("--chunk", chunk_args, "steps per chunk (per kernel launch / tile visit), one or a list");
+  app.add_option("--env", env_args, "environment id(s); default CartPole-v1, every env with --full")->delimiter(',');
+  app.add_option("--num-envs", num_env_args, "number of envs, one value or a list: 1000,1e6")->delimiter(',');
+  app.add_option("--chunk", chunk_args, "steps per chunk (per kernel launch / tile visit), one or a list")
+      ->delimiter(',');
   app.add_option("--steps", steps_arg, "batch steps per repeat (each env takes this many steps)");
   app.add_option("--seconds", seconds_arg, "seconds per repeat when --steps is not given (default 2, 0.5 with --full)");
   app.add_option("--device", device_arg, "auto | cpu | cuda")->capture_default_str();
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
     for (const auto& e : env_args) check_env_id(e);
     const Precision precision = parse_precision(precision_arg);
     const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
-    device = resolve_device(parse_device(device_arg), cpu::resolve_threads(threads));
+    const DeviceChoice device_choice = parse_device(device_arg);
     std::vector<int64_t> sizes, chunks;
     for (const auto& s : num_env_args) sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
     for (const auto& s : chunk_args) chunks.push_back(cli::parse_count("chunk", s, 1, 1 << 20));
@@ -60,13 +61,14 @@ int main(int argc, char** argv) {
     if (chunks.empty()) chunks = full ? std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256} : std::vector<int64_t>{32};
     ThroughputSpec base;
     base.precision = precision;
-    base.device = device;
     base.threads = threads;
     base.seed = static_cast<uint64_t>(cli::parse_count("seed", seed_arg, 0, INT64_MAX));
     base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
     base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, 1000));
     if (!steps_arg.empty()) base.steps = static_cast<uint64_t>(cli::parse_count("steps", steps_arg, 1, INT64_MAX));
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
+    device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
+    base.device = device;
     for (const auto& e : env_args) {
       for (int64_t n : sizes) {
         for (int64_t c : chunks) {
