@@ -148,9 +148,11 @@ __global__ void __launch_bounds__(kBlock)
                            out.truncated + i,
                            out.final_obs ? out.final_obs + i * Env::kObsDim : nullptr,
                            out.has_final ? out.has_final + i : nullptr,
-                           out.info ? out.info + i * out.n_info : nullptr};
-  api_step_one<Env>(p, e, mode, first_env + static_cast<uint32_t>(i), t, v.state[i], v.elapsed[i], v.episode_return[i],
-                    needs_reset[i], actions[i], slot);
+                           out.n_info > 0 ? out.info + i * out.n_info : nullptr};
+  with_autoreset_mode(mode, [&](auto mode_tag) {
+    api_step_one<Env, decltype(mode_tag)::value>(p, e, first_env + static_cast<uint32_t>(i), t, v.state[i],
+                                                 v.elapsed[i], v.episode_return[i], needs_reset[i], actions[i], slot);
+  });
 }
 
 inline unsigned int grid_for(int64_t n) { return static_cast<unsigned int>((n + kBlock - 1) / kBlock); }
@@ -267,7 +269,7 @@ class CudaSimulator final : public Simulator {
                                 step_dev_.truncated.get(),
                                 same_step ? step_dev_.final_obs.get() : nullptr,
                                 same_step ? step_dev_.has_final.get() : nullptr,
-                                want_info ? step_dev_.info.get() : nullptr,
+                                step_dev_.info.get(),  // always written by envs with info fields
                                 n_info()};
     api_step_kernel<Env><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
         params_, engine_, mode, batch_view(), first_env(), num_envs(), t_, needs_reset_.get(), step_dev_.actions.get(), dout);

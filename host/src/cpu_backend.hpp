@@ -266,15 +266,56 @@ class CpuSimulator final : public Simulator {
     Obs* obs = static_cast<Obs*>(out.obs);
     Obs* final_obs = static_cast<Obs*>(out.final_obs);
     Real* reward = static_cast<Real*>(out.reward);
-    const AutoresetMode mode = config_.autoreset;
     const uint64_t t = t_;
     const int64_t n_info = static_cast<int64_t>(info_.info_fields.size());
-    parallel_for([&](int64_t i) {
-      const StepSlot<Env> slot{obs + i * Env::kObsDim, reward + i, out.terminated + i, out.truncated + i,
-                               final_obs ? final_obs + i * Env::kObsDim : nullptr, out.has_final ? out.has_final + i : nullptr,
-                               out.info ? out.info + i * n_info : nullptr};
-      api_step_one<Env>(params_, engine_, mode, env_index(i), t, v.state[i], v.elapsed[i], v.episode_return[i],
-                        needs_reset_[i], a[i], slot);
+    double* info = out.info;
+    if (kHasInfo<Env> && !info) {  // the env writes its info fields on every step
+      info_scratch_.resize(static_cast<size_t>(num_envs() * n_info));
+      info = info_scratch_.data();
+    }
+    const typename Env::Params params = params_;  // locals: loads from them need no alias analysis
+    const EngineParams engine = engine_;
+    const int64_t n = num_envs();
+    const int64_t blocks = (n + kTile - 1) / kTile;
+    uint8_t* terminated = out.terminated;
+    uint8_t* truncated = out.truncated;
+    uint8_t* has_final = out.has_final;
+    uint8_t* needs_reset = needs_reset_.data();
+    const uint32_t env0 = first_env();
+    with_autoreset_mode(config_.autoreset, [&](auto mode_tag) {
+      constexpr AutoresetMode kMode = decltype(mode_tag)::value;
+      constexpr bool kSameStep = kMode == AutoresetMode::kSameStep;
+      // Per block of envs: the transition for every env (vectorized), then the resets one by one.
+#pragma omp parallel for num_threads(threads_) schedule(static) if (n >= 4096)
+      for (int64_t block = 0; block < blocks; ++block) {
+        const int64_t begin = block * kTile, end = std::min(n, begin + kTile);
+        alignas(64) uint8_t finish[kTile];
+        // Block-local copies: read through the OpenMP closure, these pointers would be reloaded per env.
+        Obs* const o = obs;
+        Obs* const fo = final_obs;
+        Real* const r = reward;
+        uint8_t *const te = terminated, *const tr = truncated, *const hf = has_final, *const nr = needs_reset;
+        double* const in = info;
+        const Action* const act = a;
+        typename Env::State* const st = v.state;
+        uint32_t* const el = v.elapsed;
+        Real* const ret = v.episode_return;
+        const auto slot = [&](int64_t i) {
+          return StepSlot<Env>{o + i * Env::kObsDim, r + i, te + i, tr + i, kSameStep ? fo + i * Env::kObsDim : nullptr,
+                               kSameStep ? hf + i : nullptr, kHasInfo<Env> ? in + i * n_info : nullptr};
+        };
+#pragma GCC ivdep
+        for (int64_t i = begin; i < end; ++i) {
+          finish[i - begin] = api_step_transition<Env, kMode>(params, engine, env0 + static_cast<uint32_t>(i), t,
+                                                              st[i], el[i], ret[i], nr[i], act[i], slot(i));
+        }
+        for (int64_t i = begin; i < end; ++i) {
+          if (finish[i - begin]) {
+            api_step_finish<Env, kMode>(params, engine, env0 + static_cast<uint32_t>(i), t, st[i], el[i], ret[i],
+                                        slot(i));
+          }
+        }
+      }
     });
     t_ += 1;
   }
@@ -347,6 +388,7 @@ class CpuSimulator final : public Simulator {
   std::vector<Real> episode_return_;
   std::vector<uint8_t> needs_reset_;
   std::vector<uint64_t> env_seeds_;
+  std::vector<double> info_scratch_;  // info values when the caller asks for none
 };
 
 std::string cpu_device_name(int threads);

@@ -37,11 +37,15 @@ SIMKIT_HD double u01_double(uint32_t hi, uint32_t lo) {                         
 class RandomStream {
  public:
   SIMKIT_HD RandomStream(uint64_t seed, uint32_t env, Stream stream, uint64_t step)
-      : seed_(seed), step_(step), env_(env), stream_(stream) {}
+      : RandomStream(nullptr, seed, env, stream, step) {}
+  // With per-env seeds (indexed by env) when env_seeds is not null. The seed is looked up at the
+  // first draw, so a stream an env never draws from costs nothing (and keeps the CPU loop vectorizable).
+  SIMKIT_HD RandomStream(const uint64_t* env_seeds, uint64_t seed, uint32_t env, Stream stream, uint64_t step)
+      : env_seeds_(env_seeds), seed_(seed), step_(step), env_(env), stream_(stream) {}
 
   SIMKIT_HD uint32_t next_u32() {
     if (used_ == 4) {
-      words_ = philox_block(seed_, env_, stream_, step_, block_++);
+      words_ = philox_block(env_seeds_ ? env_seeds_[env_] : seed_, env_, stream_, step_, block_++);
       used_ = 0;
     }
     return words_.w[used_++];
@@ -62,6 +66,7 @@ class RandomStream {
   }
 
  private:
+  const uint64_t* env_seeds_;
   uint64_t seed_;
   uint64_t step_;
   uint32_t env_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "simkit/env.hpp"
 
@@ -53,7 +54,7 @@ struct EpisodeStats {
 template <class Env>
 SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
                          typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return) {
-  RandomStream rng(e.seed_for(env), env, Stream::kReset, t);
+  RandomStream rng(e.env_seeds, e.seed, env, Stream::kReset, t);
   Env::reset(p, s, rng);
   elapsed = 0;
   episode_return = 0;
@@ -66,7 +67,7 @@ SIMKIT_HD StepOutcome<typename Env::Real> step_one(const typename Env::Params& p
                                                    uint64_t t, typename Env::State& s, uint32_t& elapsed,
                                                    typename Env::Real& episode_return,
                                                    typename Env::Action action) {
-  RandomStream rng(e.seed_for(env), env, Stream::kStep, t);
+  RandomStream rng(e.env_seeds, e.seed, env, Stream::kStep, t);
   const Transition<typename Env::Real> tr = Env::step(p, s, action, rng);
   elapsed += 1;
   episode_return += tr.reward;
@@ -146,7 +147,7 @@ struct StepSlot {
   uint8_t* truncated;
   typename Env::Obs* final_obs;
   uint8_t* has_final;
-  double* info;  // the env's visit_info values, or null
+  double* info;  // the env's visit_info values (required when the env has info fields)
 };
 
 // One env's step through the public API, with Gymnasium's autoreset semantics:
@@ -154,46 +155,85 @@ struct StepSlot {
 //            reset observation with reward 0 and both flags false;
 // same_step: an ended episode's last observation goes to final_obs and the env resets in the same call;
 // disabled:  ended envs stay as they are until the caller resets them.
-template <class Env>
-SIMKIT_HD void api_step_one(const typename Env::Params& p, const EngineParams& e, AutoresetMode mode, uint32_t env,
-                            uint64_t t, typename Env::State& s, uint32_t& elapsed,
-                            typename Env::Real& episode_return, uint8_t& needs_reset,
-                            typename Env::Action action, const StepSlot<Env>& out) {
-  if (mode == AutoresetMode::kNextStep && needs_reset) {
+//
+// It comes in two parts so the CPU can vectorize the first across envs: api_step_transition runs the
+// transition and writes its outputs for every env (also for one whose pending reset will overwrite
+// them), without branches; api_step_finish then handles the few envs that reset. api_step_one is the
+// two together, for one env.
+
+// Returns whether this env needs api_step_finish. kMode is a template parameter so the CPU loop over
+// envs has no branch on it; info is written when the env has info fields (out.info must then be set).
+template <class Env, AutoresetMode kMode>
+SIMKIT_HD bool api_step_transition(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
+                                   typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
+                                   uint8_t& needs_reset, typename Env::Action action, const StepSlot<Env>& out) {
+  const StepOutcome<typename Env::Real> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
+  if constexpr (kHasInfo<Env>) {
+    int k = 0;
+    Env::visit_info(p, s, [&](const char*, double v) { out.info[k++] = v; });
+  }
+  *out.reward = o.reward;
+  *out.terminated = static_cast<uint8_t>(o.terminated);
+  *out.truncated = static_cast<uint8_t>(o.truncated);
+  Env::observe(p, s, out.obs);
+  if constexpr (kMode == AutoresetMode::kSameStep) {
+    *out.has_final = static_cast<uint8_t>(o.done());
+    Env::observe(p, s, out.final_obs);  // meaningful where has_final is set
+    return o.done() != 0;
+  } else if constexpr (kMode == AutoresetMode::kNextStep) {
+    const int32_t pending = needs_reset;
+    needs_reset = static_cast<uint8_t>(pending ? 0 : o.done());
+    return pending != 0;
+  } else {
+    needs_reset = static_cast<uint8_t>(o.done());
+    return false;
+  }
+}
+
+template <class Env, AutoresetMode kMode>
+SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
+                               typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
+                               const StepSlot<Env>& out) {
+  if constexpr (kMode == AutoresetMode::kSameStep) {
+    reset_one<Env>(p, e, env, t + 1, s, elapsed, episode_return);
+    Env::observe(p, s, out.obs);
+  } else {
+    // next_step: this call is the reset step of an episode that ended in the previous call.
     reset_one<Env>(p, e, env, t, s, elapsed, episode_return);
-    needs_reset = 0;
     Env::observe(p, s, out.obs);
     if constexpr (kHasInfo<Env>) {
-      if (out.info) {
-        int k = 0;
-        Env::visit_info(p, s, [&](const char*, double) { out.info[k++] = 0; });
-      }
+      int k = 0;
+      Env::visit_info(p, s, [&](const char*, double) { out.info[k++] = 0; });
     }
     *out.reward = 0;
     *out.terminated = 0;
     *out.truncated = 0;
-    return;
   }
-  const StepOutcome<typename Env::Real> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
-  if constexpr (kHasInfo<Env>) {
-    if (out.info) {
-      int k = 0;
-      Env::visit_info(p, s, [&](const char*, double v) { out.info[k++] = v; });
-    }
+}
+
+template <class Env, AutoresetMode kMode>
+SIMKIT_HD void api_step_one(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
+                            typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
+                            uint8_t& needs_reset, typename Env::Action action, const StepSlot<Env>& out) {
+  if (api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, episode_return, needs_reset, action, out)) {
+    api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, episode_return, out);
   }
-  *out.reward = o.reward;
-  *out.terminated = o.terminated;
-  *out.truncated = o.truncated;
-  if (mode == AutoresetMode::kSameStep) {
-    *out.has_final = o.done();
-    if (o.done()) {
-      Env::observe(p, s, out.final_obs);
-      reset_one<Env>(p, e, env, t + 1, s, elapsed, episode_return);
-    }
-  } else {
-    needs_reset = o.done();
+}
+
+// Calls f(std::integral_constant<AutoresetMode, mode>{}) so callers instantiate one loop per mode.
+template <class F>
+SIMKIT_HD void with_autoreset_mode(AutoresetMode mode, F&& f) {
+  switch (mode) {
+    case AutoresetMode::kNextStep:
+      f(std::integral_constant<AutoresetMode, AutoresetMode::kNextStep>{});
+      break;
+    case AutoresetMode::kSameStep:
+      f(std::integral_constant<AutoresetMode, AutoresetMode::kSameStep>{});
+      break;
+    case AutoresetMode::kDisabled:
+      f(std::integral_constant<AutoresetMode, AutoresetMode::kDisabled>{});
+      break;
   }
-  Env::observe(p, s, out.obs);
 }
 
 }  // namespace simkit
