@@ -97,11 +97,12 @@ void run_tile(const typename Env::Params& p, const EngineParams& e, const BatchV
       }
     }
     uint32_t ended = 0;
+    const uint32_t* __restrict word = words[Policy::word_index(t)];
 #pragma GCC ivdep
     for (int l = 0; l < count; ++l) {
-      const Words4 w{{words[0][l], words[1][l], words[2][l], words[3][l]}};
       typename Env::State s = tile.load(l);
-      const auto o = step_one<Env>(params, engine, env0 + l, t, s, elapsed[l], ret[l], Policy::action(w, t));
+      const auto o =
+          step_one<Env>(params, engine, env0 + l, t, s, elapsed[l], ret[l], Policy::action_from_word(word[l], t));
       tile.store(l, s);
       done[l] = o.done();
       ended += o.done();

@@ -322,7 +322,7 @@ TEST_CASE("continuous mountain car float64 step matches Gymnasium under NumPy 2"
       envs::MountainCarContinuous<double>::State s{c.position, c.velocity};
       RandomStream rng(0, 0, Stream::kStep, 0);
       const auto tr = envs::MountainCarContinuous<double>::step({}, s, c.action, rng);
-      got = {{s.position, s.velocity}, tr.reward, tr.terminated, false};
+      got = {{s.position, s.velocity}, tr.reward, tr.terminated != 0, false};
     }
     INFO("position=" << c.position << " velocity=" << c.velocity << " action=" << c.action);
     CHECK(got.state[0] == ref.position);

@@ -50,44 +50,47 @@ SIMKIT_HD float cos(float x) {
 SIMKIT_HD double sin(double x) { return ::sin(x); }
 SIMKIT_HD double cos(double x) { return ::cos(x); }
 
-// a if flag != 0, else b, for a flag that is the same for every env of a batch (a Params field).
-// A ?: on such a flag is a select with a scalar condition, which gcc 12 does not vectorize;
-// this bitwise blend is exact and does.
-SIMKIT_HD float select_uniform(int32_t flag, float a, float b) {
+// a if c else b, as a bitwise blend. A plain ?: is a branch that gcc 12 often fails to if-convert once
+// jump threading has merged neighbouring choices, and a failed if-conversion keeps the whole env loop
+// scalar; a blend stays a blend.
+SIMKIT_HD float select(bool c, float a, float b) {
   uint32_t ua, ub;
   memcpy(&ua, &a, 4);
   memcpy(&ub, &b, 4);
-  const uint32_t mask = 0u - static_cast<uint32_t>(flag != 0);
+  const uint32_t mask = 0u - static_cast<uint32_t>(c);
   const uint32_t r = (ua & mask) | (ub & ~mask);
   float out;
   memcpy(&out, &r, 4);
   return out;
 }
-SIMKIT_HD double select_uniform(int32_t flag, double a, double b) {
-  uint64_t ua, ub;
-  memcpy(&ua, &a, 8);
-  memcpy(&ub, &b, 8);
-  const uint64_t mask = 0ull - static_cast<uint64_t>(flag != 0);
-  const uint64_t r = (ua & mask) | (ub & ~mask);
-  double out;
-  memcpy(&out, &r, 8);
-  return out;
+// double: a plain ?:. gcc 12 at -O2 and above miscompiled the blend in MountainCarContinuous's
+// float64 step (a double->float->double rounding vanished; the classic-control tests caught it), and
+// the float64 variants are about exactness, not speed.
+SIMKIT_HD double select(bool c, double a, double b) { return c ? a : b; }
+
+// select() on a flag that is the same for every env of a batch (a Params field): the blend also avoids
+// gcc 12's failure to vectorize a select whose condition is not per lane.
+template <class T>
+SIMKIT_HD T select_uniform(int32_t flag, T a, T b) {
+  return select(flag != 0, a, b);
 }
 
-// np.clip / Python's min(max(x, lo), hi): NaN passes through.
+// np.clip / Python's min(max(x, lo), hi) (NaN passes through).
 template <class T>
 SIMKIT_HD T clip(T x, T lo, T hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
+  const T above_lo = select(x < lo, lo, x);
+  return select(above_lo > hi, hi, above_lo);
 }
 
 // floor and ceil of a float without a libm call, so loops over them vectorize on any x86-64 level.
 // Exact for every float (from 2^23 on every float is an integer); NaN stays NaN.
 SIMKIT_HD float floor(float x) {
   constexpr float kBig = 8388608.0f;                            // 2^23
-  const float c = x >= -kBig ? (x <= kBig ? x : kBig) : -kBig;  // NaN -> -kBig: the cast stays defined
+  const float below = select(x <= kBig, x, kBig);                // NaN -> kBig: the cast stays defined
+  const float c = select(below >= -kBig, below, -kBig);
   const float t = static_cast<float>(static_cast<int32_t>(c));  // c rounded toward zero
-  const float f = t > c ? t - 1.0f : t;
-  return std::fabs(x) < kBig ? f : x;
+  const float f = select(t > c, t - 1.0f, t);
+  return select(std::fabs(x) < kBig, f, x);
 }
 SIMKIT_HD float ceil(float x) { return -floor(-x); }
 
@@ -105,8 +108,8 @@ SIMKIT_HD double floor_mod(double a, double b) {
 }
 SIMKIT_HD float floor_mod(float a, float b) {
   float m = a - b * floor(a / b);
-  m = m < 0.0f ? m + b : m;
-  return m >= b ? m - b : m;
+  m = select(m < 0.0f, m + b, m);
+  return select(m >= b, m - b, m);
 }
 
 // Gymnasium's acrobot wrap(x, lo, hi): subtract (hi - lo) while x > hi, then add it while x < lo
@@ -122,8 +125,8 @@ SIMKIT_HD double wrap(double x, double lo, double hi) {
 }
 SIMKIT_HD float wrap(float x, float lo, float hi) {
   const float diff = hi - lo;
-  x = x > hi ? x - diff * ceil((x - hi) / diff) : x;
-  return x < lo ? x + diff * ceil((lo - x) / diff) : x;
+  x = select(x > hi, x - diff * ceil((x - hi) / diff), x);
+  return select(x < lo, x + diff * ceil((lo - x) / diff), x);
 }
 
 }  // namespace simkit::math

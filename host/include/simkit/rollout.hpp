@@ -108,14 +108,19 @@ struct RandomPolicy<Env, true> {
   SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
     return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
   }
-  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
-    const uint32_t bit = static_cast<uint32_t>(t % kStepsPerBlock) * kBits;
-    const uint32_t word = detail::pick_word(w, bit >> 5);
+  // Which of the block's four words step t reads: the same for every env, so the CPU picks the word
+  // row outside its loop over envs (a per-lane select on it would not vectorize).
+  SIMKIT_HD static uint32_t word_index(uint64_t t) { return static_cast<uint32_t>(t % kStepsPerBlock) * kBits >> 5; }
+  SIMKIT_HD static typename Env::Action action_from_word(uint32_t word, uint64_t t) {
     if constexpr (kBits == 32) {
       return static_cast<typename Env::Action>((static_cast<uint64_t>(word) * Env::kNumActions) >> 32);
     } else {
+      const uint32_t bit = static_cast<uint32_t>(t % kStepsPerBlock) * kBits;
       return static_cast<typename Env::Action>((word >> (bit & 31)) & ((1u << kBits) - 1));
     }
+  }
+  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
+    return action_from_word(detail::pick_word(w, word_index(t)), t);
   }
 };
 
@@ -126,11 +131,14 @@ struct RandomPolicy<Env, false> {
   SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
     return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
   }
-  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
+  SIMKIT_HD static uint32_t word_index(uint64_t t) { return static_cast<uint32_t>(t % kStepsPerBlock); }
+  SIMKIT_HD static typename Env::Action action_from_word(uint32_t word, uint64_t) {
     using Action = typename Env::Action;
-    const float u = u01_float(detail::pick_word(w, static_cast<uint32_t>(t % kStepsPerBlock)));
     return static_cast<Action>(Env::kActionLow) +
-           static_cast<Action>(Env::kActionHigh - Env::kActionLow) * static_cast<Action>(u);
+           static_cast<Action>(Env::kActionHigh - Env::kActionLow) * static_cast<Action>(u01_float(word));
+  }
+  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
+    return action_from_word(detail::pick_word(w, word_index(t)), t);
   }
 };
 

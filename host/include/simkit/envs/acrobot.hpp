@@ -47,7 +47,7 @@ struct Acrobot {
                                              -static_cast<float>(9 * 3.141592653589793)};
 
   struct Params {
-    bool book = true;       // true: the book's dynamics (Gymnasium's default); false: the NIPS paper's
+    int32_t book = 1;       // 1: the book's dynamics (Gymnasium's default); 0: the NIPS paper's
     Real reset_low = -0.1;  // every state variable starts in U(reset_low, reset_high), float32-rounded
     Real reset_high = 0.1;
   };
@@ -85,7 +85,7 @@ struct Acrobot {
     s.theta2_dot = math::clip(
         s.theta2_dot + h6 * (k1.theta2_dot + Real(2) * k2.theta2_dot + Real(2) * k3.theta2_dot + k4.theta2_dot),
         -kMaxVel2, kMaxVel2);
-    const bool terminated = -math::cos(s.theta1) - math::cos(s.theta2 + s.theta1) > Real(1.0);
+    const int32_t terminated = -math::cos(s.theta1) - math::cos(s.theta2 + s.theta1) > Real(1.0);
     return {terminated ? Real(0) : Real(-1), terminated};
   }
 
@@ -123,7 +123,7 @@ struct Acrobot {
   }
 
   // Gymnasium's _dsdt: (theta1_dot, theta2_dot, theta1_ddot, theta2_ddot) at y under torque a.
-  SIMKIT_HD static State derivatives(bool book, Real a, const State& y) {
+  SIMKIT_HD static State derivatives(int32_t book, Real a, const State& y) {
     constexpr Real m1 = kLinkMass1, m2 = kLinkMass2, l1 = kLinkLength1, lc1 = kLinkComPos1, lc2 = kLinkComPos2;
     constexpr Real i1 = kLinkMoi, i2 = kLinkMoi, g = kGravity;
     Real sin2, cos2;
@@ -135,8 +135,9 @@ struct Acrobot {
     const Real phi2 = m2 * lc2 * g * math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
     const Real phi1 = -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
                       (m1 * lc1 + m2 * l1) * g * math::cos(y.theta1 - kPi / Real(2)) + phi2;
-    const Real numerator =
-        book ? a + d2 / d1 * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin2 - phi2 : a + d2 / d1 * phi1 - phi2;
+    // NIPS drops the book's term; subtracting an exact 0 instead keeps Gymnasium's arithmetic for both.
+    const Real book_term = math::select_uniform(book, m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin2, Real(0));
+    const Real numerator = a + d2 / d1 * phi1 - book_term - phi2;
     const Real ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - d2 * d2 / d1);
     const Real ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     return {dtheta1, dtheta2, ddtheta1, ddtheta2};

@@ -52,10 +52,10 @@ struct MountainCar {
         s.velocity + (static_cast<Real>(action - 1) * kForce + math::cos(Real(3) * s.position) * (-kGravity));
     velocity = math::clip(velocity, -kMaxSpeed, kMaxSpeed);
     const Real position = math::clip(s.position + velocity, kMinPosition, kMaxPosition);
-    velocity = position == kMinPosition && velocity < Real(0) ? Real(0) : velocity;
+    velocity = math::select((position == kMinPosition) & (velocity < Real(0)), Real(0), velocity);  // the wall
     s.position = position;
     s.velocity = velocity;
-    const bool terminated = position >= kGoalPosition && velocity >= p.goal_velocity;
+    const int32_t terminated = (position >= kGoalPosition) & (velocity >= p.goal_velocity);
     return {Real(-1), terminated};
   }
 

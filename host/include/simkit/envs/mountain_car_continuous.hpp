@@ -91,21 +91,21 @@ struct MountainCarContinuous {
     const T position0 = static_cast<T>(s.position);
     const T velocity0 = static_cast<T>(s.velocity);
     const Real slope = kGravity * math::cos(static_cast<Real>(T(3) * position0));  // a Python float
-    const bool force_f32 = !(a < -1.0f || a > 1.0f);  // min(max(a, -1), 1) returned a itself
+    const bool force_f32 = !((a < -1.0f) | (a > 1.0f));  // min(max(a, -1), 1) returned a itself
     const float dv_f32 = a * static_cast<float>(kPower) - static_cast<float>(slope);
-    const Real dv_f64 = (a > 1.0f ? Real(1) : Real(-1)) * kPower - slope;
-    T velocity = velocity0 + (force_f32 ? static_cast<T>(dv_f32) : static_cast<T>(dv_f64));
-    velocity = velocity > T(kMaxSpeed) ? T(kMaxSpeed) : velocity;
-    velocity = velocity < T(-kMaxSpeed) ? T(-kMaxSpeed) : velocity;
+    const Real dv_f64 = math::select(a > 1.0f, Real(1), Real(-1)) * kPower - slope;
+    T velocity = velocity0 + math::select(force_f32, static_cast<T>(dv_f32), static_cast<T>(dv_f64));
+    velocity = math::select(velocity > T(kMaxSpeed), T(kMaxSpeed), velocity);
+    velocity = math::select(velocity < T(-kMaxSpeed), T(-kMaxSpeed), velocity);
     T position = position0 + velocity;
-    position = position > T(kMaxPosition) ? T(kMaxPosition) : position;
-    position = position < T(kMinPosition) ? T(kMinPosition) : position;
-    velocity = position == T(kMinPosition) && velocity < T(0) ? T(0) : velocity;
-    const bool terminated = position >= T(kGoalPosition) && velocity >= T(p.goal_velocity);
+    position = math::select(position > T(kMaxPosition), T(kMaxPosition), position);
+    position = math::select(position < T(kMinPosition), T(kMinPosition), position);
+    velocity = math::select((position == T(kMinPosition)) & (velocity < T(0)), T(0), velocity);  // the wall
+    const int32_t terminated = (position >= T(kGoalPosition)) & (velocity >= T(p.goal_velocity));
     s.position = static_cast<Real>(static_cast<float>(position));
     s.velocity = static_cast<Real>(static_cast<float>(velocity));
     const Real penalty = static_cast<Real>(a) * static_cast<Real>(a) * Real(0.1);  // math.pow(a, 2) * 0.1
-    return {(terminated ? Real(100) : Real(0)) - penalty, terminated};
+    return {math::select(terminated != 0, Real(100), Real(0)) - penalty, terminated};
   }
 };
 
