@@ -68,6 +68,7 @@ void run_tile(const typename Env::Params& p, const EngineParams& e, const BatchV
   using Policy = RandomPolicy<Env>;
   alignas(64) uint32_t words[4][kTile];
   alignas(64) uint8_t done[kTile];
+  alignas(64) int32_t ended_lanes[kTile];
   typename Env::State* __restrict state = v.state + begin;
   uint32_t* __restrict elapsed = v.elapsed + begin;
   Real* __restrict ret = v.episode_return + begin;
@@ -108,17 +109,20 @@ void run_tile(const typename Env::Params& p, const EngineParams& e, const BatchV
       ended += o.done();
     }
     if (ended == 0) continue;
-    // Scan 8 lanes per load; only ended lanes (about 1 in 20 for CartPole) pay for a reset.
-    for (int l = 0; l < count; l += 8) {
-      uint64_t eight = 0;
-      std::memcpy(&eight, done + l, std::min(8, count - l));
-      for (int j = l; eight != 0; ++j, eight >>= 8) {
-        if ((eight & 0xFF) == 0) continue;
-        count_episode(stats, true, elapsed[j], ret[j]);
-        typename Env::State s = tile.load(j);
-        reset_one<Env>(params, engine, env0 + j, t + 1, s, elapsed[j], ret[j]);
-        tile.store(j, s);
-      }
+    // The lanes that ended (about 1 in 20 for CartPole), in lane order; then their statistics and
+    // resets in a loop over that list, which gcc vectorizes with gathers and scatters.
+    int m = 0;
+    for (int l = 0; l < count; ++l) {
+      ended_lanes[m] = l;
+      m += done[l];
+    }
+    for (int j = 0; j < m; ++j) count_episode(stats, true, elapsed[ended_lanes[j]], ret[ended_lanes[j]]);
+#pragma GCC ivdep
+    for (int j = 0; j < m; ++j) {
+      const int l = ended_lanes[j];
+      typename Env::State s;
+      reset_one<Env>(params, engine, env0 + l, t + 1, s, elapsed[l], ret[l]);
+      tile.store(l, s);
     }
   }
   for (int l = 0; l < count; ++l) state[l] = tile.load(l);
