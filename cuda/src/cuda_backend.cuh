@@ -293,6 +293,17 @@ class CudaSimulator final : public Simulator {
     t_ += 1;
   }
 
+  DeviceOutputs device_outputs() const override {
+    DeviceOutputs d;
+    if (step_dev_.obs.get() == nullptr) return d;  // no step yet
+    d.device_id = 0;  // simulators run on the current device, device 0 unless the caller chose another
+    d.obs = step_dev_.obs.get();
+    d.reward = step_dev_.reward.get();
+    d.terminated = step_dev_.terminated.get();
+    d.truncated = step_dev_.truncated.get();
+    return d;
+  }
+
   void set_params(const std::map<std::string, double>& params) override {
     std::map<std::string, double> merged = config_.params;
     for (const auto& [name, value] : params) merged[name] = value;

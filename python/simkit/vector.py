@@ -223,6 +223,21 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         """Steps taken in each env's current episode."""
         return self._sim.get_elapsed()
 
+    def dlpack_outputs(self) -> dict:
+        """The last step's obs, reward, terminated and truncated as DLPack-exportable objects, for
+        ``torch.from_dlpack`` / ``jax.dlpack.from_dlpack`` without a copy. On CUDA they are the device
+        buffers (valid until the next step); on the CPU they are the numpy buffers of ``copy=False``.
+        """
+        device = self._sim.device_outputs()
+        if device:
+            return dict(device)
+        return {
+            "obs": self._obs,
+            "reward": self._reward,
+            "terminated": self._terminated.view(np.bool_),
+            "truncated": self._truncated.view(np.bool_),
+        }
+
     def rollout(self, steps: int, chunk: int = 32) -> dict:
         """Run the built-in random policy for ``steps`` steps of every env (no host round trip) and
         return episode statistics; ended episodes restart in the same step."""

@@ -57,6 +57,79 @@ T* data_of(py::array& a, size_t expected_bytes, const char* name) {
   return static_cast<T*>(a.mutable_data());
 }
 
+
+// ---- DLPack (https://dmlc.github.io/dlpack/latest/c_api.html), the stable v0.x ABI, declared here
+// because no Debian or PyPI package ships dlpack.h for C++ builds.
+struct DLDevice {
+  int32_t device_type;  // kDLCUDA = 2
+  int32_t device_id;
+};
+struct DLDataType {
+  uint8_t code;  // 0 int, 1 uint, 2 float, 6 bool
+  uint8_t bits;
+  uint16_t lanes;
+};
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;
+  uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+
+// A device buffer of the simulator exported through __dlpack__: consumers (torch.from_dlpack,
+// jax.dlpack.from_dlpack, cupy) read it in place. It keeps the env alive while any export lives;
+// the data is overwritten by the next step.
+class DeviceArray {
+ public:
+  DeviceArray(py::object owner, void* data, int device_id, DLDataType dtype, std::vector<int64_t> shape)
+      : owner_(std::move(owner)), data_(data), device_id_(device_id), dtype_(dtype), shape_(std::move(shape)) {}
+
+  py::tuple dlpack_device() const { return py::make_tuple(2, device_id_); }
+
+  py::capsule dlpack(py::object /*stream*/) const {
+    // The simulator synchronizes its stream before step() returns, so any consumer stream may read.
+    struct Context {
+      py::object owner;
+      std::vector<int64_t> shape;
+    };
+    auto* ctx = new Context{owner_, shape_};
+    auto* t = new DLManagedTensor{};
+    t->dl_tensor.data = data_;
+    t->dl_tensor.device = {2, device_id_};
+    t->dl_tensor.ndim = static_cast<int32_t>(ctx->shape.size());
+    t->dl_tensor.dtype = dtype_;
+    t->dl_tensor.shape = ctx->shape.data();
+    t->manager_ctx = ctx;
+    t->deleter = [](DLManagedTensor* self) {
+      py::gil_scoped_acquire gil;
+      delete static_cast<Context*>(self->manager_ctx);
+      delete self;
+    };
+    // A capsule the consumer renames to "used_dltensor"; if nobody consumed it, free it here.
+    return py::capsule(t, "dltensor", [](PyObject* capsule) {
+      if (PyCapsule_IsValid(capsule, "dltensor")) {
+        auto* self = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, "dltensor"));
+        self->deleter(self);
+      }
+    });
+  }
+
+ private:
+  py::object owner_;
+  void* data_;
+  int device_id_;
+  DLDataType dtype_;
+  std::vector<int64_t> shape_;
+};
+
 class PySimulator {
  public:
   PySimulator(const std::string& env_id, int64_t num_envs, const std::string& device, const std::string& precision,
@@ -125,6 +198,23 @@ class PySimulator {
   }
 
   void set_params(const std::map<std::string, double>& params) { sim_->set_params(params); }
+
+  // DeviceArrays over the last step's device outputs; empty on the CPU backend.
+  py::dict device_outputs(py::object self) const {
+    const DeviceOutputs d = sim_->device_outputs();
+    py::dict out;
+    if (!d.obs) return out;
+    const EnvInfo& i = sim_->info();
+    const int64_t n = num_envs();
+    const DLDataType obs_type = i.obs_dtype == "float32" ? DLDataType{2, 32, 1} : DLDataType{0, 8, 1};
+    const DLDataType reward_type{2, static_cast<uint8_t>(i.reward_bytes * 8), 1};
+    const DLDataType flag_type{6, 8, 1};
+    out["obs"] = DeviceArray(self, d.obs, d.device_id, obs_type, {n, i.obs_dim});
+    out["reward"] = DeviceArray(self, d.reward, d.device_id, reward_type, {n});
+    out["terminated"] = DeviceArray(self, d.terminated, d.device_id, flag_type, {n});
+    out["truncated"] = DeviceArray(self, d.truncated, d.device_id, flag_type, {n});
+    return out;
+  }
 
   py::array_t<double> get_state() const {
     const size_t fields = sim_->info().state_fields.size();
@@ -267,6 +357,9 @@ PYBIND11_MODULE(_core, m) {
         py::arg("device"), py::arg("precision"), py::arg("free_bytes") = py::none());
   m.def("version", &simkit_version);
   m.def("git_commit", &git_commit);
+  py::class_<DeviceArray>(m, "DeviceArray")
+      .def("__dlpack__", &DeviceArray::dlpack, py::arg("stream") = py::none())
+      .def("__dlpack_device__", &DeviceArray::dlpack_device);
   py::class_<PySimulator>(m, "Simulator")
       .def(py::init<const std::string&, int64_t, const std::string&, const std::string&, uint64_t, int, int64_t,
                     const std::map<std::string, double>&, const std::string&>(),
@@ -281,6 +374,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("truncated"), py::arg("final_obs"), py::arg("has_final"), py::arg("info"))
       .def("rollout", &PySimulator::rollout, py::arg("steps"), py::arg("chunk"))
       .def("set_params", &PySimulator::set_params)
+      .def("device_outputs", [](py::object self) { return self.cast<const PySimulator&>().device_outputs(self); })
       .def("get_state", &PySimulator::get_state)
       .def("set_state", &PySimulator::set_state)
       .def("get_elapsed", &PySimulator::get_elapsed)

@@ -93,6 +93,16 @@ struct TrajectoryChunk {
 };
 using TrajectoryCallback = std::function<void(const TrajectoryChunk&)>;
 
+// Where the last step-API outputs live on a device (DLPack export); all null on the CPU backend,
+// whose outputs are the caller's host buffers.
+struct DeviceOutputs {
+  int device_id = -1;
+  void* obs = nullptr;
+  void* reward = nullptr;
+  uint8_t* terminated = nullptr;
+  uint8_t* truncated = nullptr;
+};
+
 class Simulator {
  public:
   virtual ~Simulator() = default;
@@ -116,6 +126,9 @@ class Simulator {
   virtual void step(const void* actions, const StepBuffers& out) = 0;
 
   // State as float64, num_envs x state_fields (exact for every field type used by envs).
+  // Device-resident copies of the last step()'s outputs, valid until the next step or reset.
+  virtual DeviceOutputs device_outputs() const { return {}; }
+
   // Env parameters by name (EnvInfo::param_names), merged into the current ones; takes effect from
   // the next reset or step. ConfigError for an unknown name.
   virtual void set_params(const std::map<std::string, double>& params) = 0;
