@@ -49,6 +49,15 @@ SIMKIT_HD float cos(float x) {
 SIMKIT_HD double sin(double x) { return ::sin(x); }
 SIMKIT_HD double cos(double x) { return ::cos(x); }
 
+SIMKIT_HD float exp(float x) { return ::expf(x); }
+SIMKIT_HD double exp(double x) { return ::exp(x); }
+SIMKIT_HD float log(float x) { return ::logf(x); }
+SIMKIT_HD double log(double x) { return ::log(x); }
+SIMKIT_HD float pow(float x, float y) { return ::powf(x, y); }
+SIMKIT_HD double pow(double x, double y) { return ::pow(x, y); }
+SIMKIT_HD float abs(float x) { return ::fabsf(x); }
+SIMKIT_HD double abs(double x) { return ::fabs(x); }
+
 template <class T>
 SIMKIT_HD T clip(T x, T lo, T hi) {
   return x < lo ? lo : (x > hi ? hi : x);
