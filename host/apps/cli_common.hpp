@@ -54,4 +54,19 @@ inline double parse_positive(const std::string& name, const std::string& text) {
   return v;
 }
 
+// Any finite number ("0", "1", "-2.5e3").
+inline double parse_number(const std::string& name, const std::string& text) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !std::isfinite(v)) {
+    throw ConfigError(name + " must be a number (got '" + text + "')");
+  }
+  return v;
+}
+
 }  // namespace simkit::cli

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -17,7 +18,7 @@ using namespace simkit;
 
 int main(int argc, char** argv) {
   CLI::App app{"simkit throughput: env steps per second of the built-in random policy", "throughput"};
-  std::vector<std::string> env_args, num_env_args, chunk_args;
+  std::vector<std::string> env_args, num_env_args, chunk_args, param_args;
   std::string device_arg = "auto", precision_arg = "float32", output;
   std::string steps_arg, seconds_arg, warmup_arg = "64", seed_arg = "0", threads_arg = "0", repeat_arg;
   bool full = false, list = false;
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed_arg, "random seed")->capture_default_str();
   app.add_option("--warmup", warmup_arg, "untimed batch steps before timing")->capture_default_str();
   app.add_option("--repeat", repeat_arg, "timed repeats; the median is reported (default 3, 1 with --full)");
+  app.add_option("--param", param_args, "env parameter as name=value (repeatable), e.g. safety=0");
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
   app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
   app.add_flag("--list-envs", list, "print the registered envs and exit");
@@ -66,6 +68,21 @@ int main(int argc, char** argv) {
     base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
     base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, 1000));
     if (!steps_arg.empty()) base.steps = static_cast<uint64_t>(cli::parse_count("steps", steps_arg, 1, INT64_MAX));
+    for (const auto& kv : param_args) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw ConfigError("param must be name=value (got '" + kv + "')");
+      base.params[kv.substr(0, eq)] = cli::parse_number("param " + kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    for (const auto& e : env_args) {
+      const EnvInfo info = describe_env(e, precision);
+      for (const auto& [name, value] : base.params) {
+        if (std::find(info.param_names.begin(), info.param_names.end(), name) == info.param_names.end()) {
+          std::string known;
+          for (const auto& n : info.param_names) known += (known.empty() ? "" : ", ") + n;
+          throw ConfigError("unknown parameter '" + name + "' for " + e + " (known: " + (known.empty() ? "none" : known) + ")");
+        }
+      }
+    }
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
     device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
     base.device = device;

@@ -20,6 +20,12 @@ std::string fmt(double v, const char* f = "%.6g") {
 }
 }  // namespace
 
+std::string params_text(const std::map<std::string, double>& params) {
+  std::string out;
+  for (const auto& [name, value] : params) out += (out.empty() ? "" : " ") + name + "=" + fmt(value);
+  return out;
+}
+
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   MemoryRequest req;
   req.env = describe_env(spec.env_id, spec.precision);
@@ -56,6 +62,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec) {
     c.num_envs = std::min(plan.batch_envs, spec.num_envs - c.env_offset);
     c.seed = spec.seed;
     c.threads = spec.threads;
+    c.params = spec.params;
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
     if (spec.warmup > 0) sim->rollout(spec.warmup, spec.chunk);
@@ -107,7 +114,7 @@ std::vector<std::string> throughput_columns() {
           "backend",    "device",     "cpu_model",      "threads",        "driver",       "cuda_runtime",
           "sm_count",   "num_envs",   "chunk",          "batches",        "steps",        "env_steps",
           "seconds",    "steps_per_s", "best_steps_per_s", "repeat",      "warmup",       "seed",
-          "episodes",   "mean_episode_length",          "mean_episode_return"};
+          "episodes",   "mean_episode_length",          "mean_episode_return", "params"};
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
@@ -139,7 +146,8 @@ std::vector<std::string> throughput_row(const ThroughputResult& r) {
           std::to_string(r.spec.seed),
           std::to_string(r.stats.episodes.episodes),
           fmt(r.stats.mean_episode_length()),
-          fmt(r.stats.mean_episode_return())};
+          fmt(r.stats.mean_episode_return()),
+          params_text(r.spec.params)};
 }
 
 }  // namespace simkit

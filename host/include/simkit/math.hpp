@@ -75,6 +75,15 @@ SIMKIT_HD T select_uniform(int32_t flag, T a, T b) {
   return select(flag != 0, a, b);
 }
 
+SIMKIT_HD float exp(float x) { return ::expf(x); }
+SIMKIT_HD double exp(double x) { return ::exp(x); }
+SIMKIT_HD float log(float x) { return ::logf(x); }
+SIMKIT_HD double log(double x) { return ::log(x); }
+SIMKIT_HD float pow(float x, float y) { return ::powf(x, y); }
+SIMKIT_HD double pow(double x, double y) { return ::pow(x, y); }
+SIMKIT_HD float abs(float x) { return ::fabsf(x); }
+SIMKIT_HD double abs(double x) { return ::fabs(x); }
+
 // np.clip / Python's min(max(x, lo), hi) (NaN passes through).
 template <class T>
 SIMKIT_HD T clip(T x, T lo, T hi) {

@@ -13,7 +13,7 @@
 namespace simkit {
 
 // Which consumer a draw belongs to; kept in the counter so streams never overlap.
-enum class Stream : uint32_t { kReset = 1, kStep = 2, kPolicy = 3 };
+enum class Stream : uint32_t { kReset = 1, kStep = 2, kPolicy = 3, kAgent = 4 };  // kAgent: learners (qlearning.hpp)
 
 struct Words4 {
   uint32_t w[4];

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct ThroughputSpec {
   int repeat = 1;
   int threads = 0;
   uint64_t seed = 0;
+  std::map<std::string, double> params;  // env parameters by name (SimConfig::params)
 };
 
 struct ThroughputResult {
@@ -45,5 +47,7 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = Outpu
 
 std::vector<std::string> throughput_columns();
 std::vector<std::string> throughput_row(const ThroughputResult& r);
+// "name=value name=value", sorted by name ("" for none).
+std::string params_text(const std::map<std::string, double>& params);
 
 }  // namespace simkit
