@@ -34,13 +34,16 @@ def simkit_step(env_id, precision, states, actions, elapsed=None, **env_kwargs):
 
 
 def ulp_distance(a, b) -> np.ndarray:
-    """Number of representable float64 values between a and b (0 = bit-identical, NaN-free inputs)."""
-    a = np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
-    b = np.ascontiguousarray(b, dtype=np.float64).view(np.int64)
-    # Map the sign-magnitude bit patterns onto a monotonic integer line (+0 and -0 both become 0).
-    a = np.where(a < 0, np.int64(-(2**63)) - a, a).astype(np.float64)
-    b = np.where(b < 0, np.int64(-(2**63)) - b, b).astype(np.float64)
-    return np.abs(a - b)
+    """Number of representable float64 values between a and b (0 = bit-identical up to the sign of
+    zero; inf where the signs differ and neither is zero). Exact integer arithmetic."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    mask = np.int64(0x7FFFFFFFFFFFFFFF)
+    ka = a.view(np.int64) & mask  # magnitude bits: monotonic in |a|
+    kb = b.view(np.int64) & mask
+    same_sign = (np.signbit(a) == np.signbit(b)) | (ka == 0) | (kb == 0)
+    d = np.where(np.signbit(a) == np.signbit(b), np.abs(ka - kb), ka + kb)  # no overflow for finite values
+    return np.where(same_sign, d.astype(np.float64), np.inf)
 
 
 def bits_equal(a, b) -> np.ndarray:
