@@ -385,3 +385,48 @@ def test_acrobot_float64_within_1_ulp():
     _, nxt, *_ = simkit_step("Acrobot-v1", "float64", states, actions)
     ref_next, *_ = gym_reference("Acrobot-v1", states, actions, {})
     assert ulp_distance(nxt, ref_next).max() <= 1
+
+
+EPISODE_ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"]
+
+
+@pytest.mark.parametrize("env_id", EPISODE_ENVS)
+def test_whole_episode_float64(env_id):
+    """One episode (to termination or the time limit) under a fixed action sequence, from the same
+    initial state (simkit's reset state copied into Gymnasium's make() env, TimeLimit included).
+    Bit-identical obs/reward/flags/state at every step; for Acrobot (np.sin/cos and x**2 via pow) the
+    comparison stops after the first step whose state differs, which must be by at most 1 ulp."""
+    env = simkit.make_vec(env_id, num_envs=1, device="cpu", precision="float64")
+    env.reset(seed=7)
+    ref = gymnasium.make(env_id)
+    ref.reset(seed=7)
+    s0 = env.get_state()[0]
+    if env_id == "MountainCarContinuous-v0":
+        ref.unwrapped.state = np.array(s0, dtype=F32 if all(_f32_representable(v) for v in s0) else np.float64)
+    else:
+        ref.unwrapped.state = np.array(s0, dtype=np.float64)
+    rng = np.random.default_rng(11)
+    limit = ref.spec.max_episode_steps
+    for t in range(limit + 1):
+        if env.single_action_space.shape == (1,):
+            a = rng.uniform(-1, 1, 1).astype(F32) * np.float32(env.single_action_space.high[0])
+            sk_a, g_a = a.reshape(1, 1), a
+        else:
+            a = int(rng.integers(0, env.single_action_space.n))
+            sk_a, g_a = np.array([a]), a
+        obs, r, term, trunc, _ = env.step(sk_a)
+        robs, rr, rterm, rtrunc, _ = ref.step(g_a)
+        st, rst = env.get_state()[0], np.asarray(ref.unwrapped.state, dtype=np.float64)
+        ulp = ulp_distance(st, rst).max()
+        if ulp > 0 and env_id == "Acrobot-v1":
+            assert ulp <= 1, f"step {t}: first difference is {ulp} ulp"
+            return
+        assert ulp == 0, f"step {t}: state {st!r} vs {rst!r}"
+        assert bits_equal(obs[0], robs).all(), f"step {t}"
+        if env_id != "Pendulum-v1":  # Pendulum reward: see test_pendulum_reward_bit_identical
+            assert float(r[0]) == float(rr), f"step {t}"
+        assert bool(term[0]) == rterm and bool(trunc[0]) == rtrunc, f"step {t}"
+        if rterm or rtrunc:
+            assert t + 1 <= limit
+            return
+    pytest.fail("episode did not end")
