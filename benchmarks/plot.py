@@ -174,8 +174,10 @@ def plot_memory_scaling(rows: list[dict]):
             ax.plot(xm, [meas[x] for x in xm], marker="o", ls="-", color=color, label=label + " (measured peak)")
         refused = [number(r["num_envs"]) for r in rs if r.get("batches") == "0"]
         if refused:
+            free = sorted({number(r.get("free_bytes")) or 0 for r in rs if r.get("batches") == "0"})
+            at = f" at {free[0] / 1e9:.3g} GB free" if len(free) == 1 and free[0] else ""
             ax.scatter(refused, [pred[x] for x in refused], marker="x", color=color, s=60, zorder=3,
-                       label=label + " (refused by planner)")
+                       label=label + f" (refused by planner{at})")
         split = sorted({number(r["num_envs"]) for r in rs if (number(r.get("batches")) or 0) > 1})
         for x in split[:1]:
             ax.axvline(x, color=color, ls=":", alpha=0.7)
