@@ -181,3 +181,39 @@ def test_bad_input_exits_2(tmp_path):
     assert run_regress("--save-baseline", tmp_path / "b.json", tmp_path / "no_such.csv") == 2
     assert run_regress("--compare-baseline") == 2
     assert run_regress("--save-baseline", tmp_path / "b.json", "--memory-threshold", "-1") == 2
+
+
+# ---- compare.py ---------------------------------------------------------------------------------
+
+def test_compare_one_peer_present_one_missing(tmp_path, monkeypatch, capsys):
+    import compare
+
+    monkeypatch.setitem(sys.modules, "envpool", None)  # importing it now fails: the peer is missing
+    out = tmp_path / "compare_cpu.csv"
+    args = ["--libraries", "gymnasium,envpool", "--num-envs", "16", "--seconds", "0.05", "--output", str(out)]
+    assert compare.main(args) == 0
+    rows = list(csv.DictReader(open(out)))
+    by = {(r["library"], r["mode"]): r for r in rows}
+    assert set(by) == {("gymnasium", "serial"), ("gymnasium", "SyncVectorEnv"), ("gymnasium", "numpy vector env"),
+                       ("envpool", "sync")}
+    for mode in ("serial", "SyncVectorEnv", "numpy vector env"):
+        r = by[("gymnasium", mode)]
+        assert r["status"] == "ok" and float(r["steps_per_s"]) > 0 and r["git_commit"] and r["cpu_model"]
+    missing = by[("envpool", "sync")]
+    assert missing["status"] == "missing" and missing["steps_per_s"] == "" and "envpool" in missing["note"]
+    text = capsys.readouterr().out
+    assert "envpool / sync, CartPole-v1, 16 envs: missing" in text
+    # resume keeps the measured points and only retries the missing one
+    assert compare.main(args + ["--resume"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 5 and [r["library"] for r in rows[4:]] == ["envpool"]
+    # the plot reads compare files and leaves out rows without a number
+    fig = plot.plot_library_comparison(read_all([out])["compare"])
+    assert len(fig.axes[0].patches) == 3
+
+
+def test_compare_bad_input_exits_2():
+    import compare
+
+    assert compare.main(["--libraries", "nosuchlib"]) == 2
+    assert compare.main(["--num-envs", "0"]) == 2
