@@ -350,6 +350,10 @@ def main(argv=None) -> int:
     return 0
 
 
+def _ratio(x: float) -> str:
+    return f"{x:,.0f}x" if x >= 100 else f"{x:.3g}x"
+
+
 def print_ratio_table(path: Path) -> None:
     """simkit throughput (and step API) / each peer, per env and num_envs, from every ok row in path."""
     with open(path, newline="") as f:
@@ -362,8 +366,8 @@ def print_ratio_table(path: Path) -> None:
         thr = rates.get(("simkit", "throughput"))
         stp = rates.get(("simkit", "step API"))
         for (lib, mode), v in sorted(rates.items(), key=lambda kv: -kv[1]):
-            a = f"{thr / v:.3g}x" if thr else "-"
-            b = f"{stp / v:.3g}x" if stp else "-"
+            a = _ratio(thr / v) if thr else "-"
+            b = _ratio(stp / v) if stp else "-"
             print(f"{env:<14} {n:>10,} {lib + ' / ' + mode:<32} {v:>11.3e} {a:>16} {b:>17}")
 
 
