@@ -52,4 +52,15 @@ const CudaStatus& cuda_status() {
   return status;
 }
 
+DeviceMemory cuda_memory_now(int device) {
+  if (!cuda_status().usable) throw ConfigError("device 'cuda' is not available: " + cuda_status().reason);
+  size_t free_b = 0, total_b = 0;
+  SIMKIT_CUDA_CHECK(cudaSetDevice(device));
+  SIMKIT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  DeviceMemory m;
+  m.free_bytes = free_b;
+  m.total_bytes = total_b;
+  return m;
+}
+
 }  // namespace simkit

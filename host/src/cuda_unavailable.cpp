@@ -13,6 +13,8 @@ const CudaStatus& cuda_status() {
   return status;
 }
 
+DeviceMemory cuda_memory_now(int) { throw ConfigError("device 'cuda': " + cuda_status().reason); }
+
 std::unique_ptr<Simulator> make_cuda_simulator(const SimConfig&) { throw ConfigError("device 'cuda': " + cuda_status().reason); }
 
 }  // namespace simkit

@@ -46,4 +46,13 @@ int resolve_threads(int requested);
 // Free bytes on the device a run would use (host MemAvailable for the CPU).
 uint64_t free_bytes(Device d);
 
+// Device memory now, from the driver (cudaMemGetInfo on `device`), not the value cached in
+// cuda_status(). Throws ConfigError in a build without CUDA, CudaError when the call fails.
+struct DeviceMemory {
+  uint64_t free_bytes = 0;
+  uint64_t total_bytes = 0;
+  uint64_t used_bytes() const { return total_bytes - free_bytes; }
+};
+DeviceMemory cuda_memory_now(int device = 0);
+
 }  // namespace simkit
