@@ -219,9 +219,6 @@ MemoryRequest memory_profile_request(const MemoryProfileSpec& spec) {
   t.num_envs = spec.num_envs;
   t.chunk = spec.chunk;
   MemoryRequest req = memory_request(t, spec.mode);
-  // The CPU's trajectory rollout fills one chunk buffer and hands it to the callback before the next
-  // chunk; CUDA double-buffers (one chunk written while the previous one is copied to the host).
-  req.trajectory_buffers = spec.device == Device::kCuda ? 2 : 1;
   if (spec.free_bytes > 0) req.free_bytes = spec.free_bytes;
   return req;
 }

@@ -33,7 +33,11 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   req.chunk = spec.chunk;
   req.mode = mode;
   req.free_bytes = free_bytes(spec.device);
+  // CUDA stages through batches and double-buffers trajectories (one chunk written while the last one
+  // is copied out); the CPU has no faster memory to stage through and hands each chunk over before
+  // the next.
   req.allow_batches = spec.device == Device::kCuda;
+  req.trajectory_buffers = spec.device == Device::kCuda ? 2 : 1;
   return req;
 }
 

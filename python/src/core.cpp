@@ -281,17 +281,18 @@ py::dict throughput_py(const std::string& env_id, int64_t num_envs, int chunk, u
 
 py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, const std::string& mode,
                         const std::string& device, const std::string& precision, std::optional<uint64_t> free) {
-  MemoryRequest req;
-  req.env = describe_env(env_id, parse_precision(precision));
-  req.num_envs = num_envs;
-  req.chunk = chunk;
   if (mode != "statistics" && mode != "trajectory") {
     throw ConfigError("mode must be 'statistics' or 'trajectory' (got '" + mode + "')");
   }
-  req.mode = mode == "trajectory" ? OutputMode::kTrajectory : OutputMode::kStatistics;
-  const Device d = resolve_device(parse_device(device), cpu::resolve_threads(0));
-  req.allow_batches = d == Device::kCuda;
-  req.free_bytes = free ? *free : free_bytes(d);
+  ThroughputSpec spec;
+  spec.env_id = env_id;
+  spec.precision = parse_precision(precision);
+  spec.num_envs = num_envs;
+  spec.chunk = chunk;
+  spec.device = resolve_device(parse_device(device), cpu::resolve_threads(0));
+  MemoryRequest req = memory_request(spec, mode == "trajectory" ? OutputMode::kTrajectory : OutputMode::kStatistics);
+  if (free) req.free_bytes = *free;
+  const Device d = spec.device;
   const MemoryPlan p = plan_memory(req);
   py::dict out;
   out["device"] = to_string(d);

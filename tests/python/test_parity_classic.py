@@ -34,12 +34,6 @@ def _f32_representable(v):
     return float(np.float32(v)) == float(v)
 
 
-def _powf_square_differs(u):
-    """Where NumPy's float32 scalar u**2 (libm powf) differs from the correctly rounded u * u."""
-    u = np.asarray(u, dtype=F32)
-    return np.array([x ** 2 != x * x for x in u], dtype=bool)
-
-
 # ---- per-env definitions ---------------------------------------------------------------------------
 
 
@@ -211,26 +205,9 @@ def data(env_id):
     return _DATA[env_id]
 
 
-def _acrobot_dsdt_with_mul(env):
-    """Gymnasium's Acrobot _dsdt with x**2 (NumPy scalar power -> libm pow, not always correctly
-    rounded) replaced by x*x: the arithmetic simkit's float64 variant does."""
-    import inspect
-    import textwrap
-
-    import gymnasium.envs.classic_control.acrobot as acrobot
-    src = textwrap.dedent(inspect.getsource(acrobot.AcrobotEnv._dsdt))
-    for v in ("dtheta2", "dtheta1", "d2"):
-        src = src.replace(f"{v}**2", f"({v} * {v})")
-    ns = {}
-    exec(src, acrobot.__dict__, ns)
-    env._dsdt = ns["_dsdt"].__get__(env)
-
-
-def gym_reference(env_id, states, actions, attrs, square_as_mul=False):
+def gym_reference(env_id, states, actions, attrs):
     spec = ENVS[env_id]
     env = gym_unwrapped(env_id)
-    if square_as_mul:
-        _acrobot_dsdt_with_mul(env)
     for k, v in attrs.items():
         setattr(env, k, v)
     n = len(states)
@@ -266,19 +243,8 @@ def test_float64_parity(env_id, variant, sk_kwargs, attrs):
     ulp = ulp_distance(nxt, ref_next)
     flags_same = bool(np.array_equal(term, ref_term))
     note = "bit-identical required" if spec.exact else "<= 1 ulp allowed (np.sin/cos)"
-    if env_id == "Acrobot-v1":
-        # Known divergence (test_acrobot_float64_within_1_ulp, xfail): Gymnasium squares with NumPy's
-        # scalar ** (libm pow), simkit with x*x; compare against Gymnasium with x*x instead, and
-        # report how far real Gymnasium is.
-        differs = int((ulp.max(axis=1) > 1).sum())
-        note = f"real Gymnasium: {differs} states > 1 ulp (x**2 via pow); bit-exact vs x*x"
-        real_ulp = ulp.max()
-        assert np.max(rel_err(nxt, ref_next)) < 1e-13
-        ref_next, ref_obs, ref_rew, ref_term = gym_reference(env_id, states, actions, attrs, square_as_mul=True)
-        ulp = ulp_distance(nxt, ref_next)
-        flags_same = flags_same and bool(np.array_equal(term, ref_term))
     record(env_id, "float64", variant, len(states), np.max(np.abs(nxt - ref_next)), np.max(rel_err(nxt, ref_next)),
-           real_ulp if env_id == "Acrobot-v1" else ulp.max(), flags_same, note=note)
+           ulp.max(), flags_same, note=note)
     limit = 0 if spec.exact else 1
     worst = int(np.argmax(ulp.max(axis=1)))
     assert ulp.max() <= limit, f"{ulp.max()} ulp at state {states[worst]!r} action {actions[worst]!r}: " \
@@ -291,18 +257,7 @@ def test_float64_parity(env_id, variant, sk_kwargs, attrs):
         obs_ulp = np.abs(obs.view(np.int32).astype(np.int64) - ref_obs.view(np.int32).astype(np.int64))
         assert obs_ulp.max() <= 1
         rew_ulp = ulp_distance(rew, ref_rew)
-        if env_id == "Pendulum-v1":
-            # Known divergence (see test_pendulum_reward_bit_identical): Gymnasium's 0.001 * u**2 on a
-            # np.float32 scalar calls libm powf, which rounds ~0.1% of squares to the other neighbour of a
-            # near-tie; simkit computes u * u (correctly rounded). Only those actions may differ, and by
-            # exactly 0.001 * (one float32 ulp of u**2) rounded to float32.
-            powf_differs = _powf_square_differs(actions[:, 0])
-            assert (rew_ulp[~powf_differs] <= 2).all()
-            gap = np.abs(rew - ref_rew)[powf_differs]
-            u2 = (actions[powf_differs, 0] * actions[powf_differs, 0]).astype(F32)
-            assert (gap <= 0.001 * np.spacing(u2).astype(np.float64) * 1.01 + np.spacing(np.abs(ref_rew[powf_differs]))).all()
-        else:
-            assert rew_ulp.max() <= 2  # the terminal flag picks the reward; at most 1-ulp sin/cos inside
+        assert rew_ulp.max() <= 2  # np.sin/np.cos may be 1 ulp off libm's on other machines
     assert flags_same
     assert not trunc.any()
     if env_id != "Pendulum-v1":
@@ -362,25 +317,18 @@ def test_float32_parity(env_id, variant, sk_kwargs, attrs):
            (f"; {fast.sum()} fast states excl. (err/scale {fast_max:.1e})" if fast.any() else ""))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (envs/pendulum.hpp): Gymnasium's cost term 0.001 * u**2 squares a "
-                   "np.float32 with libm powf, which is not correctly rounded near ties (~0.1% of actions); "
-                   "simkit's float64 variant computes u * u, so the reward differs by ~1e-10 there; the float64 "
-                   "squares angle_normalize(th)**2 and thdot**2 (libm pow) add 1-2 ulp in ~0.1% of states. "
-                   "The state and obs are unaffected.")
 def test_pendulum_reward_bit_identical():
+    """Gymnasium squares with libm pow/powf (NumPy scalar **), which is not always the correctly
+    rounded x*x; the float64 variant does the same (math::py_square), so rewards match bit for bit."""
     states, actions = data("Pendulum-v1")
     *_, rew, _, _ = simkit_step("Pendulum-v1", "float64", states, actions)
     _, _, ref_rew, _ = gym_reference("Pendulum-v1", states, actions, {})
     differs = ~bits_equal(rew, ref_rew)
     print(f"\nPendulum-v1 float64 reward: {differs.sum()} of {len(states)} differ from Gymnasium "
-          f"(max {np.max(np.abs(rew - ref_rew)):.3e}); powf(u, 2) != u*u for {_powf_square_differs(actions[:, 0]).sum()}")
+          f"(max {np.max(np.abs(rew - ref_rew)):.3e})")
     assert not differs.any()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (envs/acrobot.hpp): Gymnasium's _dsdt squares with NumPy's scalar ** "
-                   "(libm pow, not correctly rounded for every input) where simkit's float64 variant uses x*x; a "
-                   "1-ulp difference in a square is amplified by RK4 to up to ~34 ulp in ~0.2% of states. "
-                   "simkit matches Gymnasium-with-x*x bit for bit (test_float64_parity).")
 def test_acrobot_float64_within_1_ulp():
     states, actions = data("Acrobot-v1")
     _, nxt, *_ = simkit_step("Acrobot-v1", "float64", states, actions)
@@ -395,8 +343,7 @@ EPISODE_ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarCont
 def test_whole_episode_float64(env_id):
     """One episode (to termination or the time limit) under a fixed action sequence, from the same
     initial state (simkit's reset state copied into Gymnasium's make() env, TimeLimit included).
-    Bit-identical obs/reward/flags/state at every step; for Acrobot (np.sin/cos and x**2 via pow) the
-    comparison stops after the first step whose state differs, which must be by at most 1 ulp."""
+    Bit-identical obs/reward/flags/state at every step."""
     env = simkit.make_vec(env_id, num_envs=1, device="cpu", precision="float64")
     env.reset(seed=7)
     ref = gymnasium.make(env_id)
@@ -419,13 +366,9 @@ def test_whole_episode_float64(env_id):
         robs, rr, rterm, rtrunc, _ = ref.step(g_a)
         st, rst = env.get_state()[0], np.asarray(ref.unwrapped.state, dtype=np.float64)
         ulp = ulp_distance(st, rst).max()
-        if ulp > 0 and env_id == "Acrobot-v1":
-            assert ulp <= 1, f"step {t}: first difference is {ulp} ulp"
-            return
         assert ulp == 0, f"step {t}: state {st!r} vs {rst!r}"
         assert bits_equal(obs[0], robs).all(), f"step {t}"
-        if env_id != "Pendulum-v1":  # Pendulum reward: see test_pendulum_reward_bit_identical
-            assert float(r[0]) == float(rr), f"step {t}"
+        assert float(r[0]) == float(rr), f"step {t}"
         assert bool(term[0]) == rterm and bool(trunc[0]) == rtrunc, f"step {t}"
         if rterm or rtrunc:
             assert t + 1 <= limit

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "simkit/hd.hpp"
 
@@ -83,6 +84,28 @@ SIMKIT_HD float pow(float x, float y) { return ::powf(x, y); }
 SIMKIT_HD double pow(double x, double y) { return ::pow(x, y); }
 SIMKIT_HD float abs(float x) { return ::fabsf(x); }
 SIMKIT_HD double abs(double x) { return ::fabs(x); }
+
+// Python's x**2: CPython's float ** and NumPy's scalar ** call libm pow/powf, which is not always the
+// correctly rounded x*x (1 ulp apart for a few inputs). The float64 variants reproduce it; the
+// exponent is read through a volatile so gcc cannot fold pow(x, 2) back into x*x. The float32
+// variants, and device code (no bit parity with CPython there), use x*x.
+template <class Real, class T>
+SIMKIT_HD T py_square(T x) {
+#if defined(__CUDA_ARCH__)
+  return x * x;
+#else
+  if constexpr (std::is_same_v<Real, double>) {
+    volatile T two = 2;
+    if constexpr (std::is_same_v<T, float>) {
+      return ::powf(x, two);
+    } else {
+      return ::pow(x, two);
+    }
+  } else {
+    return x * x;
+  }
+#endif
+}
 
 // np.clip / Python's min(max(x, lo), hi) (NaN passes through).
 template <class T>

@@ -133,12 +133,12 @@ struct Acrobot {
     const Real d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + Real(2) * l1 * lc2 * cos2) + i1 + i2;
     const Real d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2;
     const Real phi2 = m2 * lc2 * g * math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
-    const Real phi1 = -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
+    const Real phi1 = -m2 * l1 * lc2 * math::py_square<Real>(dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
                       (m1 * lc1 + m2 * l1) * g * math::cos(y.theta1 - kPi / Real(2)) + phi2;
     // NIPS drops the book's term; subtracting an exact 0 instead keeps Gymnasium's arithmetic for both.
-    const Real book_term = math::select_uniform(book, m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin2, Real(0));
+    const Real book_term = math::select_uniform(book, m2 * l1 * lc2 * math::py_square<Real>(dtheta1) * sin2, Real(0));
     const Real numerator = a + d2 / d1 * phi1 - book_term - phi2;
-    const Real ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - d2 * d2 / d1);
+    const Real ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - math::py_square<Real>(d2) / d1);
     const Real ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     return {dtheta1, dtheta2, ddtheta1, ddtheta2};
   }

@@ -57,8 +57,9 @@ struct Pendulum {
     const Real th = s.theta;
     const Real thdot = s.theta_dot;
     const Real normalized = math::floor_mod(th + kPi, Real(2) * kPi) - kPi;  // angle_normalize(th)
-    const float torque_cost = static_cast<float>(0.001) * (u * u);           // float32 under NEP 50
-    const Real cost = normalized * normalized + Real(0.1) * (thdot * thdot) + static_cast<Real>(torque_cost);
+    const float torque_cost = static_cast<float>(0.001) * math::py_square<Real>(u);  // float32 (NEP 50)
+    const Real cost = math::py_square<Real>(normalized) + Real(0.1) * math::py_square<Real>(thdot) +
+                     static_cast<Real>(torque_cost);
     const float torque_acc = static_cast<float>(Real(3.0) / (kMass * (kLength * kLength))) * u;  // float32
     Real new_thdot =
         thdot + (Real(3) * p.g / (Real(2) * kLength) * math::sin(th) + static_cast<Real>(torque_acc)) * kDt;
