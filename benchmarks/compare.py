@@ -39,6 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_io import cpu_model, git_commit  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cores", "library", "library_version",
@@ -63,27 +66,6 @@ def _import(module: str, dist: str | None = None):
         return importlib.import_module(module)
     except Exception as e:  # ImportError, or a broken install raising something else
         raise Missing(f"{dist or module} not installed ({type(e).__name__}: {e})".split("\n")[0]) from None
-
-
-def _git_commit() -> str:
-    try:
-        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _timed_loop(step, num_envs: int, seconds: float, warmup: int = 3) -> tuple[int, float]:
@@ -304,8 +286,8 @@ def main(argv=None) -> int:
         simkit_version = importlib.import_module("simkit").__version__
     except Exception:  # not installed: its rows say so
         simkit_version = _version("simkit")
-    meta = {"git_commit": _git_commit(), "simkit_version": simkit_version, "host": platform.node(),
-            "cpu_model": _cpu_model(), "cores": os.cpu_count()}
+    meta = {"git_commit": git_commit(), "simkit_version": simkit_version, "host": platform.node(),
+            "cpu_model": cpu_model(), "cores": os.cpu_count()}
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = not out.exists() or out.stat().st_size == 0
     try:

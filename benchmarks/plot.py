@@ -94,7 +94,7 @@ def plot_throughput_scaling(rows: list[dict]):
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for (env, backend, precision), pts in sorted(series.items()):
+    for (env, backend, precision), pts in sorted(series.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
         xs = sorted(pts)
         threads = max_threads[(env, backend, precision)]
         extra = f"{int(threads)} thread{'s' if threads != 1 else ''}" if backend == "cpu" and threads else ""
@@ -121,7 +121,7 @@ def plot_scaling_efficiency(rows: list[dict]):
     if not series:
         return None
     fig, (ax_rate, ax_eff) = plt.subplots(1, 2, figsize=(11, 4.5))
-    for (env, backend, precision, n), pts in sorted(series.items()):
+    for (env, backend, precision, n), pts in sorted(series.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
         ts = sorted(pts)
         t0 = ts[0]
         per_thread = pts[t0] / t0  # the rate of one thread (from the fewest threads measured)

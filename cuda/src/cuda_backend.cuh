@@ -255,7 +255,7 @@ class CudaSimulator final : public Simulator {
 
   void step(const void* actions, const StepBuffers& out) override {
     const Action* a = static_cast<const Action*>(actions);
-    validate_actions(a);  // before anything reaches the device
+    validate_actions<Env>(a, num_envs());  // before anything reaches the device
     ensure_step_buffers();
     const size_t n = static_cast<size_t>(num_envs());
     const AutoresetMode mode = config_.autoreset;
@@ -536,21 +536,6 @@ class CudaSimulator final : public Simulator {
     return out;
   }
 
-  void validate_actions(const Action* a) const {
-    for (int64_t i = 0; i < num_envs(); ++i) {
-      if constexpr (kDiscreteActions<Env>) {
-        if (a[i] < 0 || a[i] >= Env::kNumActions) {
-          throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, " +
-                            std::to_string(Env::kNumActions) + ")");
-        }
-      } else {
-        if (!(a[i] >= Env::kActionLow && a[i] <= Env::kActionHigh)) {  // false for NaN
-          throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [" +
-                            std::to_string(Env::kActionLow) + ", " + std::to_string(Env::kActionHigh) + "]");
-        }
-      }
-    }
-  }
 
   SimConfig config_;
   EnvInfo info_;

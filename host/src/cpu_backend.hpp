@@ -266,7 +266,7 @@ class CpuSimulator final : public Simulator {
 
   void step(const void* actions, const StepBuffers& out) override {
     const Action* a = static_cast<const Action*>(actions);
-    validate_actions(a);
+    validate_actions<Env>(a, num_envs());
     const BatchView<Env> v = batch_view();
     Obs* obs = static_cast<Obs*>(out.obs);
     Obs* final_obs = static_cast<Obs*>(out.final_obs);
@@ -366,21 +366,6 @@ class CpuSimulator final : public Simulator {
     for (int64_t i = 0; i < n; ++i) f(i);
   }
 
-  void validate_actions(const Action* a) const {
-    for (int64_t i = 0; i < num_envs(); ++i) {
-      if constexpr (kDiscreteActions<Env>) {
-        if (a[i] < 0 || a[i] >= Env::kNumActions) {
-          throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, " +
-                            std::to_string(Env::kNumActions) + ")");
-        }
-      } else {
-        if (!(a[i] >= Env::kActionLow && a[i] <= Env::kActionHigh)) {  // false for NaN
-          throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [" +
-                            std::to_string(Env::kActionLow) + ", " + std::to_string(Env::kActionHigh) + "]");
-        }
-      }
-    }
-  }
 
   SimConfig config_;
   EnvInfo info_;

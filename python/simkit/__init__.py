@@ -8,7 +8,7 @@
 The envs are also registered with Gymnasium: ``gymnasium.make_vec("simkit/CartPole-v1", num_envs=8)``.
 """
 
-from simkit import _core
+from simkit import _core, qlearning
 from simkit.api import devices, list_envs, memory_plan, throughput
 from simkit.vector import SimkitVectorEnv, make_vec
 from simkit.registration import register_gymnasium_envs
@@ -20,6 +20,7 @@ __all__ = [
     "list_envs",
     "make_vec",
     "memory_plan",
+    "qlearning",
     "throughput",
 ]
 

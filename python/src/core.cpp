@@ -9,6 +9,7 @@
 
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
+#include "simkit/qlearning.hpp"
 #include "simkit/system_info.hpp"
 #include "simkit/throughput.hpp"
 
@@ -357,6 +358,61 @@ PYBIND11_MODULE(_core, m) {
   m.def("memory_plan", &memory_plan_py, py::arg("env_id"), py::arg("num_envs"), py::arg("chunk"), py::arg("mode"),
         py::arg("device"), py::arg("precision"), py::arg("free_bytes") = py::none());
   m.def("version", &simkit_version);
+
+  namespace ql = simkit::qlearning;
+  py::class_<ql::Trainer>(m, "QTrainer")
+      .def(py::init([](int64_t num_envs, uint64_t seed, int threads, float gamma, float alpha, float alpha_decay,
+                       float alpha_min, float epsilon, float epsilon_decay, float epsilon_min) {
+             ql::Config c;
+             c.num_envs = num_envs;
+             c.seed = seed;
+             c.threads = threads;
+             c.gamma = gamma;
+             c.alpha = alpha;
+             c.alpha_decay = alpha_decay;
+             c.alpha_min = alpha_min;
+             c.epsilon = epsilon;
+             c.epsilon_decay = epsilon_decay;
+             c.epsilon_min = epsilon_min;
+             return ql::Trainer(c);
+           }),
+           py::arg("num_envs"), py::arg("seed"), py::arg("threads"), py::arg("gamma"), py::arg("alpha"),
+           py::arg("alpha_decay"), py::arg("alpha_min"), py::arg("epsilon"), py::arg("epsilon_decay"),
+           py::arg("epsilon_min"))
+      .def("train", [](ql::Trainer& t, uint64_t rounds) {
+        py::gil_scoped_release release;
+        t.train(rounds);
+      })
+      .def("evaluate", [](const ql::Trainer& t, int64_t games, uint64_t seed) {
+        ql::Evaluation e;
+        {
+          py::gil_scoped_release release;
+          e = t.evaluate(games, seed);
+        }
+        py::dict d;
+        d["games"] = e.games;
+        d["win_rate"] = e.win_rate();
+        d["draw_rate"] = e.draw_rate();
+        d["loss_rate"] = e.loss_rate();
+        return d;
+      })
+      .def_property_readonly("rounds", &ql::Trainer::rounds)
+      .def_property_readonly("env_steps", &ql::Trainer::env_steps)
+      .def_property_readonly("epsilon", &ql::Trainer::epsilon)
+      .def_property_readonly("alpha", &ql::Trainer::alpha)
+      .def("table", [](const ql::Trainer& t) {
+        const auto& q = t.table();
+        py::array_t<float> out({static_cast<size_t>(ql::kStates), static_cast<size_t>(ql::kActions)});
+        std::copy(q.begin(), q.end(), out.mutable_data());
+        return out;
+      })
+      .def("set_table", [](ql::Trainer& t, const py::array_t<float, py::array::c_style | py::array::forcecast>& q) {
+        if (q.ndim() != 2 || q.shape(0) != ql::kStates || q.shape(1) != ql::kActions) {
+          throw ConfigError("table must have shape (" + std::to_string(ql::kStates) + ", " +
+                            std::to_string(ql::kActions) + ")");
+        }
+        t.set_table(std::vector<float>(q.data(), q.data() + q.size()));
+      });
   m.def("git_commit", &git_commit);
   py::class_<DeviceArray>(m, "DeviceArray")
       .def("__dlpack__", &DeviceArray::dlpack, py::arg("stream") = py::none())

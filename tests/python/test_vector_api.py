@@ -226,3 +226,14 @@ def test_rollout_mean_episode_length():
     mean = stats["mean_episode_length"]
     print(f"\nrollout: {e} episodes, mean length {mean:.4f} (band 22.24 +- {6 * se:.4f})")
     assert abs(mean - 22.24) <= 6 * se
+
+
+def test_dlpack_outputs_on_cpu_are_the_step_buffers():
+    env = simkit.make_vec("CartPole-v1", num_envs=5, device="cpu")
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, _ = env.step(np.ones(5, dtype=np.int64))
+    out = env.dlpack_outputs()
+    assert np.array_equal(np.from_dlpack(out["obs"]), obs)
+    assert np.array_equal(np.from_dlpack(out["reward"]), reward)
+    assert np.array_equal(np.from_dlpack(out["terminated"]), terminated)
+    assert np.array_equal(np.from_dlpack(out["truncated"]), truncated)

@@ -88,6 +88,22 @@ typename Env::Params make_params(const std::map<std::string, double>& values) {
   return p;
 }
 
+// Every action inside the action space (NaN is not), checked before any env state changes.
+template <class Env>
+void validate_actions(const typename Env::Action* a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (kDiscreteActions<Env>) {
+      if (a[i] < 0 || a[i] >= Env::kNumActions) {
+        throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, " +
+                          std::to_string(Env::kNumActions) + ")");
+      }
+    } else if (!(a[i] >= Env::kActionLow && a[i] <= Env::kActionHigh)) {  // false for NaN
+      throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [" +
+                        std::to_string(Env::kActionLow) + ", " + std::to_string(Env::kActionHigh) + "]");
+    }
+  }
+}
+
 template <class Env>
 EngineParams make_engine_params(const SimConfig& c) {
   EngineParams e;
