@@ -5,7 +5,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "cli_common.hpp"
@@ -38,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
   app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
   app.add_flag("--list-envs", list, "print the registered envs and exit");
+  bool resume = false;
+  app.add_flag("--resume", resume,
+               "skip the points already in the CSV (--output, else the newest results/throughput_<device>_*.csv)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -108,9 +114,32 @@ int main(int argc, char** argv) {
   }
 
   try {
-    CsvWriter csv(output.empty() ? default_results_path("throughput", to_string(device)) : output, throughput_columns());
+    if (resume && output.empty()) output = newest_results_path("throughput", to_string(device));
+    if (output.empty()) output = default_results_path("throughput", to_string(device));
+    if (resume) {
+      const auto done = read_csv_rows(output);
+      const auto key = [](const std::map<std::string, std::string>& row) {
+        std::string k;
+        for (const char* column : {"env", "precision", "backend", "num_envs", "chunk", "threads", "params"}) {
+          const auto it = row.find(column);
+          k += (it == row.end() ? std::string() : it->second) + "|";
+        }
+        return k;
+      };
+      std::set<std::string> measured;
+      for (const auto& row : done) measured.insert(key(row));
+      const size_t before = points.size();
+      points.erase(std::remove_if(points.begin(), points.end(),
+                                  [&](const ThroughputSpec& p) {
+                                    return measured.count(key(spec_columns(p))) > 0;
+                                  }),
+                   points.end());
+      std::printf("resume: %zu of %zu points already in %s\n", before - points.size(), before, output.c_str());
+    }
+    CsvWriter csv(output, throughput_columns());
     std::printf("%-26s %-8s %-5s %11s %6s %8s %13s %10s %11s %8s\n", "env", "prec", "dev", "num_envs", "chunk",
                 "batches", "steps/s", "ep_length", "ep_return", "seconds");
+    const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < points.size(); ++i) {
       const ThroughputResult r = measure_throughput(points[i]);
       csv.write(throughput_row(r));
@@ -118,7 +147,10 @@ int main(int argc, char** argv) {
                   to_string(r.spec.precision), to_string(r.spec.device), static_cast<long long>(r.spec.num_envs),
                   r.spec.chunk, static_cast<long long>(r.batches), r.steps_per_second,
                   r.stats.mean_episode_length(), r.stats.mean_episode_return(), r.seconds);
-      if (points.size() > 1) std::printf("   [%zu/%zu]", i + 1, points.size());
+      if (points.size() > 1) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("   [%zu/%zu, ETA %.0f s]", i + 1, points.size(), elapsed / (i + 1) * (points.size() - i - 1));
+      }
       std::printf("\n");
       std::fflush(stdout);
     }

@@ -44,6 +44,58 @@ void CsvWriter::write(const std::vector<std::string>& values) {
   out_ << join(values) << '\n' << std::flush;
 }
 
+namespace {
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+}  // namespace
+
+std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string& path) {
+  std::vector<std::map<std::string, std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return rows;
+  const auto header = split_csv_line(line);
+  while (std::getline(in, line)) {
+    const auto fields = split_csv_line(line);
+    if (fields.size() != header.size()) continue;  // a row cut short by an interrupted write
+    std::map<std::string, std::string> row;
+    for (size_t k = 0; k < header.size(); ++k) row[header[k]] = fields[k];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string newest_results_path(const std::string& kind, const std::string& device) {
+  namespace fs = std::filesystem;
+  const std::string prefix = kind + "_" + device + "_";
+  std::string newest;
+  if (!fs::is_directory("results")) return newest;
+  for (const auto& entry : fs::directory_iterator("results")) {
+    const std::string name = entry.path().filename().string();
+    // Names end in a UTC timestamp, so the greatest name is the newest file.
+    if (name.rfind(prefix, 0) == 0 && entry.path().extension() == ".csv" && entry.path().string() > newest) {
+      newest = entry.path().string();
+    }
+  }
+  return newest;
+}
+
 std::string default_results_path(const std::string& kind, const std::string& device) {
   return "results/" + kind + "_" + device + "_" + compact_timestamp() + ".csv";
 }

@@ -113,6 +113,16 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec) {
   return r;
 }
 
+std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec) {
+  return {{"env", spec.env_id},
+          {"precision", to_string(spec.precision)},
+          {"backend", to_string(spec.device)},
+          {"num_envs", std::to_string(spec.num_envs)},
+          {"chunk", std::to_string(spec.chunk)},
+          {"threads", std::to_string(spec.device == Device::kCpu ? cpu::resolve_threads(spec.threads) : 0)},
+          {"params", params_text(spec.params)}};
+}
+
 std::vector<std::string> throughput_columns() {
   return {"timestamp",  "git_commit", "simkit_version", "host",           "env",          "precision",
           "backend",    "device",     "cpu_model",      "threads",        "driver",       "cuda_runtime",

@@ -89,3 +89,19 @@ TEST_CASE("throughput appends one CSV row per point with citation metadata", "[c
   CHECK(rows == 2);
   std::filesystem::remove(csv);
 }
+
+TEST_CASE("throughput --resume measures only the points missing from the CSV", "[cli]") {
+  const std::string csv = temp_csv("resume");
+  const std::string common = "--device cpu --chunk 8 --steps 8 --repeat 1 --warmup 0 --output " + csv;
+  REQUIRE(run("--num-envs 1000,2000 " + common).code == 0);
+  const Result r = run("--num-envs 1000,2000,3000 --resume " + common);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("resume: 2 of 3 points") != std::string::npos);
+  std::ifstream in(csv);
+  std::string line;
+  int rows = -1;  // the header
+  while (std::getline(in, line)) ++rows;
+  CHECK(rows == 3);
+  std::filesystem::remove(csv);
+}

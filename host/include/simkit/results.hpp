@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,9 @@ class CsvWriter {
 // results/<kind>_<device>_<UTC timestamp>.csv
 std::string default_results_path(const std::string& kind, const std::string& device);
 std::string csv_escape(const std::string& s);
+// The rows of a CSV written by CsvWriter, by column name; none when the file does not exist.
+std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string& path);
+// The newest results/<kind>_<device>_*.csv, or "" when there is none.
+std::string newest_results_path(const std::string& kind, const std::string& device);
 
 }  // namespace simkit

@@ -46,6 +46,9 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec);
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
 
 std::vector<std::string> throughput_columns();
+// The columns of a result row that identify its point (env, precision, backend, num_envs, chunk,
+// threads, params), as throughput_row writes them; --resume matches on these.
+std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec);
 std::vector<std::string> throughput_row(const ThroughputResult& r);
 // "name=value name=value", sorted by name ("" for none).
 std::string params_text(const std::map<std::string, double>& params);
