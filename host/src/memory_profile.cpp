@@ -249,43 +249,37 @@ MemoryProfileResult profile_memory(const MemoryProfileSpec& spec) {
 }
 
 std::vector<std::string> memory_profile_columns() {
-  return {"timestamp",   "git_commit",     "simkit_version",  "host",          "env",           "precision",
-          "backend",     "device",         "cpu_model",       "threads",       "driver",        "cuda_runtime",
-          "profile",     "num_envs",       "chunk",           "mode",          "steps",         "free_bytes",
-          "usable_bytes", "per_env_bytes", "fixed_bytes",     "batch_envs",    "batches",       "predicted_bytes",
-          "measured_peak_bytes", "bytes_per_env", "ratio",    "method"};
+  std::vector<std::string> columns = citation_columns();
+  for (const char* c : {"profile", "num_envs", "chunk", "mode", "steps", "free_bytes", "usable_bytes", "per_env_bytes",
+                        "fixed_bytes", "batch_envs", "batches", "predicted_bytes", "measured_peak_bytes",
+                        "bytes_per_env", "ratio", "method"}) {
+    columns.push_back(c);
+  }
+  return columns;
 }
 
 std::vector<std::string> memory_profile_row(const MemoryProfileResult& r) {
-  const CudaStatus& cuda = cuda_status();
-  return {utc_timestamp(),
-          git_commit(),
-          simkit_version(),
-          host_name(),
-          r.spec.env_id,
-          to_string(r.spec.precision),
-          to_string(r.spec.device),
-          r.device_name,
-          cpu_model(),
-          std::to_string(r.threads),
-          cuda.driver_version,
-          cuda.runtime_version,
-          r.spec.profile,
-          std::to_string(r.spec.num_envs),
-          std::to_string(r.spec.chunk),
-          to_string(r.spec.mode),
-          std::to_string(r.steps),
-          std::to_string(r.request.free_bytes),
-          std::to_string(r.plan.usable_bytes),
-          std::to_string(r.plan.per_env_bytes),
-          std::to_string(r.plan.fixed_bytes),
-          std::to_string(r.plan.batch_envs),
-          std::to_string(r.plan.num_batches),
-          std::to_string(r.predicted_bytes),
-          r.measured ? std::to_string(r.measured_peak_bytes) : "",
-          r.measured ? fmt(r.bytes_per_env, "%.4f") : "",
-          r.measured ? fmt(r.ratio, "%.4f") : "",
-          r.measured ? r.method : "not run: the plan refused"};
+  std::vector<std::string> row =
+      citation_values(r.spec.env_id, r.spec.precision, r.spec.device, r.device_name, r.threads);
+  for (std::string v : {r.spec.profile,
+                        std::to_string(r.spec.num_envs),
+                        std::to_string(r.spec.chunk),
+                        std::string(to_string(r.spec.mode)),
+                        std::to_string(r.steps),
+                        std::to_string(r.request.free_bytes),
+                        std::to_string(r.plan.usable_bytes),
+                        std::to_string(r.plan.per_env_bytes),
+                        std::to_string(r.plan.fixed_bytes),
+                        std::to_string(r.plan.batch_envs),
+                        std::to_string(r.plan.num_batches),
+                        std::to_string(r.predicted_bytes),
+                        r.measured ? std::to_string(r.measured_peak_bytes) : "",
+                        r.measured ? fmt(r.bytes_per_env, "%.4f") : "",
+                        r.measured ? fmt(r.ratio, "%.4f") : "",
+                        r.measured ? r.method : "not run: the plan refused"}) {
+    row.push_back(std::move(v));
+  }
+  return row;
 }
 
 }  // namespace simkit

@@ -123,45 +123,53 @@ std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec) {
           {"params", params_text(spec.params)}};
 }
 
+std::vector<std::string> citation_columns() {
+  return {"timestamp", "git_commit", "simkit_version", "host",    "env",    "precision",
+          "backend",   "device",     "cpu_model",      "threads", "driver", "cuda_runtime"};
+}
+
+std::vector<std::string> citation_values(const std::string& env_id, Precision precision, Device device,
+                                         const std::string& device_name, int threads) {
+  const CudaStatus& cuda = cuda_status();
+  return {utc_timestamp(), git_commit(),         simkit_version(),       host_name(),
+          env_id,          to_string(precision), to_string(device),      device_name,
+          cpu_model(),     std::to_string(threads), cuda.driver_version, cuda.runtime_version};
+}
+
+namespace {
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+}  // namespace
+
 std::vector<std::string> throughput_columns() {
-  return {"timestamp",  "git_commit", "simkit_version", "host",           "env",          "precision",
-          "backend",    "device",     "cpu_model",      "threads",        "driver",       "cuda_runtime",
-          "sm_count",   "num_envs",   "chunk",          "batches",        "steps",        "env_steps",
-          "seconds",    "steps_per_s", "best_steps_per_s", "repeat",      "warmup",       "seed",
-          "episodes",   "mean_episode_length",          "mean_episode_return", "params"};
+  return concat(citation_columns(),
+                {"sm_count", "num_envs", "chunk", "batches", "steps", "env_steps", "seconds", "steps_per_s",
+                 "best_steps_per_s", "repeat", "warmup", "seed", "episodes", "mean_episode_length",
+                 "mean_episode_return", "params"});
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
   const CudaStatus& cuda = cuda_status();
   const bool gpu = r.spec.device == Device::kCuda;
-  return {utc_timestamp(),
-          git_commit(),
-          simkit_version(),
-          host_name(),
-          r.spec.env_id,
-          to_string(r.spec.precision),
-          to_string(r.spec.device),
-          r.device_name,
-          cpu_model(),
-          std::to_string(r.threads),
-          cuda.driver_version,
-          cuda.runtime_version,
-          gpu && !cuda.devices.empty() ? std::to_string(cuda.devices.front().sm_count) : "",
-          std::to_string(r.spec.num_envs),
-          std::to_string(r.spec.chunk),
-          std::to_string(r.batches),
-          std::to_string(r.env_steps / static_cast<uint64_t>(r.spec.num_envs)),
-          std::to_string(r.env_steps),
-          fmt(r.seconds),
-          fmt(r.steps_per_second, "%.6e"),
-          fmt(r.best_steps_per_second, "%.6e"),
-          std::to_string(r.spec.repeat),
-          std::to_string(r.spec.warmup),
-          std::to_string(r.spec.seed),
-          std::to_string(r.stats.episodes.episodes),
-          fmt(r.stats.mean_episode_length()),
-          fmt(r.stats.mean_episode_return()),
-          params_text(r.spec.params)};
+  return concat(citation_values(r.spec.env_id, r.spec.precision, r.spec.device, r.device_name, r.threads),
+                {gpu && !cuda.devices.empty() ? std::to_string(cuda.devices.front().sm_count) : "",
+                 std::to_string(r.spec.num_envs),
+                 std::to_string(r.spec.chunk),
+                 std::to_string(r.batches),
+                 std::to_string(r.env_steps / static_cast<uint64_t>(r.spec.num_envs)),
+                 std::to_string(r.env_steps),
+                 fmt(r.seconds),
+                 fmt(r.steps_per_second, "%.6e"),
+                 fmt(r.best_steps_per_second, "%.6e"),
+                 std::to_string(r.spec.repeat),
+                 std::to_string(r.spec.warmup),
+                 std::to_string(r.spec.seed),
+                 std::to_string(r.stats.episodes.episodes),
+                 fmt(r.stats.mean_episode_length()),
+                 fmt(r.stats.mean_episode_return()),
+                 params_text(r.spec.params)});
 }
 
 }  // namespace simkit

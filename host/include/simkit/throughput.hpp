@@ -45,6 +45,11 @@ struct ThroughputResult {
 ThroughputResult measure_throughput(const ThroughputSpec& spec);
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
 
+// The first columns of every engine result CSV: when, which build, which machine and device, which env.
+std::vector<std::string> citation_columns();
+std::vector<std::string> citation_values(const std::string& env_id, Precision precision, Device device,
+                                         const std::string& device_name, int threads);
+
 std::vector<std::string> throughput_columns();
 // The columns of a result row that identify its point (env, precision, backend, num_envs, chunk,
 // threads, params), as throughput_row writes them; --resume matches on these.
