@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CUDA backend: one thread per env, the env's state in registers for a whole chunk, the same
-// engine functions (step_one, reset_one, RandomPolicy, api_step_one from rollout.hpp) as the CPU
-// backend, so both produce the same episodes for the same seed. Mirrors cpu::CpuSimulator
-// (host/src/cpu_backend.hpp): same batch clock t_, same reset indices, same messages.
+// engine functions (rollout_step, reset_one, api_step_transition/finish from rollout.hpp, on scalar
+// lanes) as the CPU backend's vectors, so both produce the same episodes for the same seed. The
+// control logic (clock, seeding, pending resets, checks) is SimulatorBase's, shared with the CPU.
 //
 // Stream discipline: every kernel, copy and CUB call of a simulator runs on its stream_; trajectory
 // chunks are copied to pinned host memory on copy_stream_ while the next chunk runs. The host waits
@@ -21,7 +21,7 @@
 #include "simkit/cuda/memory.cuh"
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
-#include "simkit/registry.hpp"
+#include "simkit/simulator_base.hpp"
 #include "simkit/state_io.hpp"
 
 namespace simkit::cuda {
@@ -43,7 +43,26 @@ struct TrajectoryView {
   typename Env::Real* reward;
   uint8_t* terminated;
   uint8_t* truncated;
-  typename Env::Action* actions;
+  ActionScalar<Env>* actions;
+};
+
+// Records one env's step of a trajectory (the same entries as the CPU's TrajectoryRecord).
+template <class Env>
+struct DeviceRecord {
+  const typename Env::Params& p;
+  const TrajectoryView<Env>& out;
+  size_t slot;
+  template <class S, class A>
+  __device__ void before(const S& s, const A& a) {
+    put_obs<Env>(p, s, out.obs, ContiguousRows{slot});
+    out.actions[slot] = a;
+  }
+  template <class O>
+  __device__ void after(const O& o) {
+    out.reward[slot] = o.reward;
+    out.terminated[slot] = o.terminated;
+    out.truncated[slot] = o.truncated;
+  }
 };
 
 // Adds this block's episode statistics to block_stats[blockIdx.x] (one writer per entry: no atomics,
@@ -59,100 +78,99 @@ __device__ __forceinline__ void accumulate_block_stats(const EpisodeStats& mine,
   }
 }
 
-// `steps` batch steps of the random policy from batch step t0 for envs [0, n) of this simulator.
-// Per env: state, elapsed and return are loaded once, kept in registers, stored once. The policy's
-// Philox words are refilled exactly where run_tile refills them (first step of the chunk and every
-// kStepsPerBlock-th batch step), an ended episode restarts before the next step with reset index t+1.
+// `steps` batch steps of the random policy from batch step t0 for envs [0, n) of this simulator,
+// one thread per env: rollout_step (rollout.hpp) with the env's state in registers for the whole
+// chunk, as the CPU tile loop runs it on vectors. The policy's Philox words are refilled where the
+// CPU refills them (first step of the chunk and every kStepsPerBlock-th batch step); an ended
+// episode is counted and restarts before the next step with reset index t + 1.
 template <class Env, bool kTrajectory>
 __global__ void __launch_bounds__(kBlock)
-    rollout_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const uint32_t first_env,
-                   const int64_t n, const uint64_t t0, const int steps, EpisodeStats* __restrict__ block_stats,
+    rollout_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const int64_t n,
+                   const uint64_t t0, const int steps, EpisodeStats* __restrict__ block_stats,
                    const TrajectoryView<Env> traj) {
   using Policy = RandomPolicy<Env>;
   using Real = typename Env::Real;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
   EpisodeStats stats{};
   if (i < n) {
-    const uint32_t env = first_env + static_cast<uint32_t>(i);
-    typename Env::State s = v.state[i];
-    uint32_t elapsed = v.elapsed[i];
-    Real ret = v.episode_return[i];
-    const uint64_t seed = e.seed_for(env);
-    Words4 words{};
+    const size_t row = static_cast<size_t>(i);
+    const uint32_t env = e.seeds.first_env + static_cast<uint32_t>(i);
+    typename Env::State s = v.state.template load<Real>(row);
+    uint32_t elapsed = v.elapsed[row];
+    Real ret = v.episode_return[row];
+    const SeedKey<uint32_t> key = seed_key(e.seeds, env);
+    Words4<uint32_t> words{};
     for (int k = 0; k < steps; ++k) {
       const uint64_t t = t0 + static_cast<uint64_t>(k);
-      if (k == 0 || t % Policy::kStepsPerBlock == 0) words = Policy::draw(seed, env, t);
-      const typename Env::Action a = Policy::action(words, t);
-      const size_t slot = static_cast<size_t>(k) * static_cast<size_t>(n) + static_cast<size_t>(i);
+      if (k == 0 || t % Policy::kStepsPerBlock == 0) words = Policy::draw(key, env, t);
+      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(t));
+      bool done;
       if constexpr (kTrajectory) {
-        Env::observe(p, s, traj.obs + slot * Env::kObsDim);
-        traj.actions[slot] = a;
+        DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row};
+        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
+      } else {
+        NoRecord record;
+        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
       }
-      const StepOutcome<Real> o = step_one<Env>(p, e, env, t, s, elapsed, ret, a);
-      count_episode(stats, o.done(), elapsed, ret);
-      if constexpr (kTrajectory) {
-        traj.reward[slot] = o.reward;
-        traj.terminated[slot] = o.terminated;
-        traj.truncated[slot] = o.truncated;
+      if (done) {
+        stats.count(elapsed, ret);
+        reset_one<Env>(p, e, env, t + 1, s, elapsed, ret);
       }
-      if (o.done()) reset_one<Env>(p, e, env, t + 1, s, elapsed, ret);
     }
-    v.state[i] = s;
-    v.elapsed[i] = elapsed;
-    v.episode_return[i] = ret;
+    v.state.store(row, s);
+    v.elapsed[row] = elapsed;
+    v.episode_return[row] = ret;
   }
   accumulate_block_stats(stats, block_stats);
 }
 
 // Resets at batch step t: the envs with a pending reset (only_pending), else the envs where mask is
-// null or nonzero; then, if obs is given, writes every env's observation.
+// null or nonzero; then, where out has them, every env's observation and info.
 template <class Env>
 __global__ void __launch_bounds__(kBlock)
-    reset_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const uint32_t first_env,
-                 const int64_t n, const uint64_t t, uint8_t* __restrict__ needs_reset, const bool only_pending,
-                 const uint8_t* __restrict__ mask, typename Env::Obs* __restrict__ obs) {
+    reset_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const int64_t n,
+                 const uint64_t t, const bool only_pending, const uint8_t* __restrict__ mask,
+                 const StepBuffersView<Env> out) {
+  using Real = typename Env::Real;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
   if (i >= n) return;
-  const bool go = only_pending ? needs_reset[i] != 0 : (mask == nullptr || mask[i] != 0);
+  const size_t row = static_cast<size_t>(i);
+  const bool go = only_pending ? v.needs_reset[row] != 0 : (mask == nullptr || mask[row] != 0);
+  typename Env::State s = v.state.template load<Real>(row);
   if (go) {
-    reset_one<Env>(p, e, first_env + static_cast<uint32_t>(i), t, v.state[i], v.elapsed[i], v.episode_return[i]);
-    needs_reset[i] = 0;
+    reset_one<Env>(p, e, e.seeds.first_env + static_cast<uint32_t>(i), t, s, v.elapsed[row], v.episode_return[row]);
+    v.state.store(row, s);
+    v.needs_reset[row] = 0;
   }
-  if (obs) Env::observe(p, v.state[i], obs + i * Env::kObsDim);
+  if (out.obs) put_obs<Env>(p, s, out.obs, ContiguousRows{row});
+  if constexpr (kHasInfo<Env>) {
+    if (out.info) put_info<Env>(p, s, out.info, out.n_info, ContiguousRows{row});
+  }
 }
 
-// Device-side outputs of one step-API call (final_obs/has_final: same_step mode; info: envs with
-// visit_info), num_envs entries each.
-template <class Env>
-struct StepOutputs {
-  typename Env::Obs* obs;
-  typename Env::Real* reward;
-  uint8_t* terminated;
-  uint8_t* truncated;
-  typename Env::Obs* final_obs;
-  uint8_t* has_final;
-  double* info;
-  int n_info;
-};
-
-template <class Env>
+// One step-API call for every env, one thread each: api_step_transition, then api_step_finish
+// where the env needs its reset (rollout.hpp; the CPU runs the same two on vectors).
+template <class Env, AutoresetMode kMode>
 __global__ void __launch_bounds__(kBlock)
-    api_step_kernel(const typename Env::Params p, const EngineParams e, const AutoresetMode mode, const BatchView<Env> v,
-                    const uint32_t first_env, const int64_t n, const uint64_t t, uint8_t* __restrict__ needs_reset,
-                    const typename Env::Action* __restrict__ actions, const StepOutputs<Env> out) {
+    api_step_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const int64_t n,
+                    const uint64_t t, const ActionScalar<Env>* __restrict__ actions, const StepBuffersView<Env> out) {
+  using Real = typename Env::Real;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
   if (i >= n) return;
-  const StepSlot<Env> slot{out.obs + i * Env::kObsDim,
-                           out.reward + i,
-                           out.terminated + i,
-                           out.truncated + i,
-                           out.final_obs ? out.final_obs + i * Env::kObsDim : nullptr,
-                           out.has_final ? out.has_final + i : nullptr,
-                           out.n_info > 0 ? out.info + i * out.n_info : nullptr};
-  with_autoreset_mode(mode, [&](auto mode_tag) {
-    api_step_one<Env, decltype(mode_tag)::value>(p, e, first_env + static_cast<uint32_t>(i), t, v.state[i],
-                                                 v.elapsed[i], v.episode_return[i], needs_reset[i], actions[i], slot);
-  });
+  const size_t row = static_cast<size_t>(i);
+  const uint32_t env = e.seeds.first_env + static_cast<uint32_t>(i);
+  typename Env::State s = v.state.template load<Real>(row);
+  uint32_t elapsed = v.elapsed[row];
+  Real ret = v.episode_return[row];
+  bool needs_reset = v.needs_reset[row] != 0;
+  const ContiguousRows rows{row};
+  if (api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset, actions[row], out, rows)) {
+    api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
+  }
+  v.state.store(row, s);
+  v.elapsed[row] = elapsed;
+  v.episode_return[row] = ret;
+  v.needs_reset[row] = needs_reset;
 }
 
 inline unsigned int grid_for(int64_t n) { return static_cast<unsigned int>((n + kBlock - 1) / kBlock); }
@@ -170,17 +188,21 @@ std::string device_label();  // "NVIDIA H100 80GB HBM3 (CUDA device 0, sm_90)"
 uint64_t device_free_bytes();  // cudaMemGetInfo, now
 
 template <class Env>
-class CudaSimulator final : public Simulator {
+class CudaSimulator final : public SimulatorBase<Env> {
+  using Base = SimulatorBase<Env>;
+  using Base::config_;
+  using Base::engine_;
+  using Base::info_;
+  using Base::num_envs;
+  using Base::params_;
+  using Base::t_;
+
  public:
   using Real = typename Env::Real;
-  using State = typename Env::State;
   using Obs = typename Env::Obs;
-  using Action = typename Env::Action;
+  using Action = ActionScalar<Env>;
 
-  explicit CudaSimulator(const SimConfig& c)
-      : config_(c), info_(make_env_info<Env>()), params_(make_params<Env>(c.params)),
-        engine_(make_engine_params<Env>(c)) {
-    check_batch_size(c.num_envs);
+  explicit CudaSimulator(const SimConfig& c) : Base(c) {
     // A simulator is one batch: splitting belongs to the caller (throughput), so refuse here,
     // before anything is allocated, when the envs do not fit in free device memory.
     MemoryRequest req;
@@ -195,10 +217,11 @@ class CudaSimulator final : public Simulator {
                         describe_shortfall(req, plan));
     }
     const size_t n = static_cast<size_t>(c.num_envs);
-    state_ = DeviceBuffer<State>(n);
+    state_ = DeviceBuffer<unsigned char>(StateColumns<Env>::bytes_per_env() * n);
     elapsed_ = DeviceBuffer<uint32_t>(n);
     episode_return_ = DeviceBuffer<Real>(n);
     needs_reset_ = DeviceBuffer<uint8_t>(n);
+    SIMKIT_CUDA_CHECK(cudaMemsetAsync(needs_reset_.get(), 0, n, stream_.get()));
     block_stats_ = DeviceBuffer<EpisodeStats>(grid_for(c.num_envs));
     total_ = DeviceBuffer<EpisodeStats>(1);
     total_host_ = PinnedBuffer<EpisodeStats>(1);
@@ -207,91 +230,12 @@ class CudaSimulator final : public Simulator {
                                                 static_cast<int64_t>(block_stats_.size()), AddStats{}, EpisodeStats{},
                                                 stream_.get()));
     reduce_temp_ = DeviceBuffer<unsigned char>(std::max<size_t>(reduce_temp_bytes_, 1));
-    launch_reset(/*only_pending=*/false, nullptr, nullptr);  // every env, reset index 0
+    launch_reset(/*only_pending=*/false, nullptr, StepBuffersView<Env>{});  // every env, reset index 0
     stream_.synchronize();
   }
 
-  const EnvInfo& info() const override { return info_; }
-  const SimConfig& config() const override { return config_; }
   std::string device_name() const override { return device_label(); }
   double last_rollout_seconds() const override { return last_seconds_; }
-
-  RolloutStats rollout(uint64_t steps, int chunk) override { return run(steps, chunk, nullptr); }
-  RolloutStats rollout_trajectory(uint64_t steps, int chunk, const TrajectoryCallback& on_chunk) override {
-    return run(steps, chunk, &on_chunk);
-  }
-
-  void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs) override {
-    const int64_t n = num_envs();
-    if (!seeds.empty() && seeds.size() != 1 && static_cast<int64_t>(seeds.size()) != n) {
-      throw ConfigError("seed: expected one seed or num_envs=" + std::to_string(n) + " seeds, got " +
-                        std::to_string(seeds.size()));
-    }
-    ensure_step_buffers();
-    if (seeds.size() == 1) {
-      engine_.seed = seeds[0];
-      engine_.env_seeds = nullptr;
-      t_ = 0;
-    } else if (!seeds.empty()) {
-      if (env_seeds_.empty()) env_seeds_ = DeviceBuffer<uint64_t>(static_cast<size_t>(n));
-      std::memcpy(staging_seeds_.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
-      copy_to_device(env_seeds_.get(), staging_seeds_.get(), seeds.size(), stream_);
-      // seed_for(env) indexes by the global env index first_env + i; this simulator holds entries [0, n).
-      engine_.env_seeds = env_seeds_.get() - first_env();
-      t_ = 0;
-    }
-    const uint8_t* dmask = nullptr;
-    if (mask) {
-      std::memcpy(staging_flags_.get(), mask, static_cast<size_t>(n));
-      copy_to_device(step_dev_.mask.get(), staging_flags_.get(), static_cast<size_t>(n), stream_);
-      dmask = step_dev_.mask.get();
-    }
-    launch_reset(false, dmask, obs ? step_dev_.obs.get() : nullptr);
-    if (obs) copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    stream_.synchronize();
-    if (obs) std::memcpy(obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    t_ += 1;  // two resets in a row draw different states
-  }
-
-  void step(const void* actions, const StepBuffers& out) override {
-    const Action* a = static_cast<const Action*>(actions);
-    validate_actions<Env>(a, num_envs());  // before anything reaches the device
-    ensure_step_buffers();
-    const size_t n = static_cast<size_t>(num_envs());
-    const AutoresetMode mode = config_.autoreset;
-    const bool same_step = mode == AutoresetMode::kSameStep;
-    const bool want_info = out.info != nullptr && n_info() > 0;
-    std::memcpy(staging_actions_.get(), a, n * sizeof(Action));
-    copy_to_device(step_dev_.actions.get(), staging_actions_.get(), n, stream_);
-    const StepOutputs<Env> dout{step_dev_.obs.get(),
-                                step_dev_.reward.get(),
-                                step_dev_.terminated.get(),
-                                step_dev_.truncated.get(),
-                                same_step ? step_dev_.final_obs.get() : nullptr,
-                                same_step ? step_dev_.has_final.get() : nullptr,
-                                step_dev_.info.get(),  // always written by envs with info fields
-                                n_info()};
-    api_step_kernel<Env><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
-        params_, engine_, mode, batch_view(), first_env(), num_envs(), t_, needs_reset_.get(), step_dev_.actions.get(), dout);
-    SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
-    copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    copy_to_host(staging_reward_.get(), step_dev_.reward.get(), n, stream_);
-    copy_to_host(staging_flags_.get(), step_dev_.terminated.get(), n, stream_);
-    copy_to_host(staging_flags2_.get(), step_dev_.truncated.get(), n, stream_);
-    if (same_step && out.final_obs) copy_to_host(staging_final_obs_.get(), step_dev_.final_obs.get(), obs_count(), stream_);
-    if (same_step && out.has_final) copy_to_host(staging_has_final_.get(), step_dev_.has_final.get(), n, stream_);
-    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), n * static_cast<size_t>(n_info()), stream_);
-    stream_.synchronize();
-    if (mode == AutoresetMode::kNextStep) pending_resets_ = true;
-    if (out.obs) std::memcpy(out.obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    if (out.reward) std::memcpy(out.reward, staging_reward_.get(), n * sizeof(Real));
-    if (out.terminated) std::memcpy(out.terminated, staging_flags_.get(), n);
-    if (out.truncated) std::memcpy(out.truncated, staging_flags2_.get(), n);
-    if (same_step && out.final_obs) std::memcpy(out.final_obs, staging_final_obs_.get(), obs_count() * sizeof(Obs));
-    if (same_step && out.has_final) std::memcpy(out.has_final, staging_has_final_.get(), n);
-    if (want_info) std::memcpy(out.info, staging_info_.get(), n * static_cast<size_t>(n_info()) * sizeof(double));
-    t_ += 1;
-  }
 
   DeviceOutputs device_outputs() const override {
     DeviceOutputs d;
@@ -304,21 +248,15 @@ class CudaSimulator final : public Simulator {
     return d;
   }
 
-  void set_params(const std::map<std::string, double>& params) override {
-    std::map<std::string, double> merged = config_.params;
-    for (const auto& [name, value] : params) merged[name] = value;
-    params_ = make_params<Env>(merged);  // validates every name before anything changes
-    config_.params = std::move(merged);
-  }
   void get_state(double* out) const override {
-    std::vector<State> host(static_cast<size_t>(num_envs()));
+    std::vector<unsigned char> host(state_.size());
     copy_to_host(host.data(), state_.get(), host.size(), stream_);
     stream_.synchronize();
-    states_to_doubles<Env>(host.data(), num_envs(), out);
+    states_to_doubles<Env>(StateColumns<Env>{host.data(), static_cast<size_t>(num_envs())}, num_envs(), out);
   }
   void set_state(const double* in) override {
-    std::vector<State> host(static_cast<size_t>(num_envs()));
-    doubles_to_states<Env>(in, num_envs(), host.data());
+    std::vector<unsigned char> host(state_.size());
+    doubles_to_states<Env>(in, num_envs(), StateColumns<Env>{host.data(), static_cast<size_t>(num_envs())});
     copy_to_device(state_.get(), host.data(), host.size(), stream_);
     stream_.synchronize();
   }
@@ -326,9 +264,85 @@ class CudaSimulator final : public Simulator {
     copy_to_host(out, elapsed_.get(), static_cast<size_t>(num_envs()), stream_);
     stream_.synchronize();
   }
-  void set_elapsed(const uint32_t* in) override {
+
+ protected:
+  void write_elapsed(const uint32_t* in) override {
     copy_to_device(elapsed_.get(), in, static_cast<size_t>(num_envs()), stream_);
     stream_.synchronize();
+  }
+
+  RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
+    return run(steps, chunk, on_chunk);
+  }
+
+  const uint64_t* store_env_seeds(const std::vector<uint64_t>& seeds) override {
+    ensure_step_buffers();
+    if (env_seeds_.empty()) env_seeds_ = DeviceBuffer<uint64_t>(seeds.size());
+    std::memcpy(staging_seeds_.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
+    copy_to_device(env_seeds_.get(), staging_seeds_.get(), seeds.size(), stream_);
+    return env_seeds_.get();
+  }
+
+  void run_reset(const uint8_t* mask, void* obs, double* info) override {
+    ensure_step_buffers();
+    const int64_t n = num_envs();
+    const uint8_t* dmask = nullptr;
+    if (mask) {
+      std::memcpy(staging_flags_.get(), mask, static_cast<size_t>(n));
+      copy_to_device(step_dev_.mask.get(), staging_flags_.get(), static_cast<size_t>(n), stream_);
+      dmask = step_dev_.mask.get();
+    }
+    const bool want_info = info != nullptr && this->n_info() > 0;
+    StepBuffersView<Env> out{};
+    out.obs = obs ? step_dev_.obs.get() : nullptr;
+    out.info = want_info ? step_dev_.info.get() : nullptr;
+    out.n_info = this->n_info();
+    launch_reset(false, dmask, out);
+    if (obs) copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
+    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    stream_.synchronize();
+    if (obs) std::memcpy(obs, staging_obs_.get(), obs_count() * sizeof(Obs));
+    if (want_info) std::memcpy(info, staging_info_.get(), info_count() * sizeof(double));
+  }
+
+  void run_pending_resets() override { launch_reset(/*only_pending=*/true, nullptr, StepBuffersView<Env>{}); }
+
+  void run_step(const Action* a, const StepBuffers& out) override {
+    ensure_step_buffers();
+    const size_t n = static_cast<size_t>(num_envs());
+    const AutoresetMode mode = config_.autoreset;
+    const bool same_step = mode == AutoresetMode::kSameStep;
+    const bool want_info = out.info != nullptr && this->n_info() > 0;
+    std::memcpy(staging_actions_.get(), a, n * sizeof(Action));
+    copy_to_device(step_dev_.actions.get(), staging_actions_.get(), n, stream_);
+    const StepBuffersView<Env> dout{step_dev_.obs.get(),
+                                    step_dev_.reward.get(),
+                                    step_dev_.terminated.get(),
+                                    step_dev_.truncated.get(),
+                                    same_step ? step_dev_.final_obs.get() : nullptr,
+                                    same_step ? step_dev_.has_final.get() : nullptr,
+                                    step_dev_.info.get(),  // always written by envs with info fields
+                                    this->n_info()};
+    with_autoreset_mode(mode, [&](auto mode_tag) {
+      api_step_kernel<Env, decltype(mode_tag)::value><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
+          params_, engine_, batch_view(), num_envs(), t_, step_dev_.actions.get(), dout);
+    });
+    SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
+    copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
+    copy_to_host(staging_reward_.get(), step_dev_.reward.get(), n, stream_);
+    copy_to_host(staging_flags_.get(), step_dev_.terminated.get(), n, stream_);
+    copy_to_host(staging_flags2_.get(), step_dev_.truncated.get(), n, stream_);
+    if (same_step && out.final_obs) copy_to_host(staging_final_obs_.get(), step_dev_.final_obs.get(), obs_count(), stream_);
+    if (same_step && out.has_final) copy_to_host(staging_has_final_.get(), step_dev_.has_final.get(), n, stream_);
+    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    stream_.synchronize();
+    if (out.obs) std::memcpy(out.obs, staging_obs_.get(), obs_count() * sizeof(Obs));
+    if (out.reward) std::memcpy(out.reward, staging_reward_.get(), n * sizeof(Real));
+    if (out.terminated) std::memcpy(out.terminated, staging_flags_.get(), n);
+    if (out.truncated) std::memcpy(out.truncated, staging_flags2_.get(), n);
+    if (same_step && out.final_obs) std::memcpy(out.final_obs, staging_final_obs_.get(), obs_count() * sizeof(Obs));
+    if (same_step && out.has_final) std::memcpy(out.has_final, staging_has_final_.get(), n);
+    if (want_info) std::memcpy(out.info, staging_info_.get(), info_count() * sizeof(double));
   }
 
  private:
@@ -369,25 +383,16 @@ class CudaSimulator final : public Simulator {
     DeviceBuffer<double> info;
   };
 
-  int64_t num_envs() const { return config_.num_envs; }
-  uint32_t first_env() const { return static_cast<uint32_t>(config_.env_offset); }
   size_t obs_count() const { return static_cast<size_t>(num_envs()) * Env::kObsDim; }
-  int n_info() const { return static_cast<int>(info_.info_fields.size()); }
-  BatchView<Env> batch_view() const { return {state_.get(), elapsed_.get(), episode_return_.get()}; }
-
-  static void check_batch_size(int64_t num_envs) {
-    if (num_envs <= 0) throw ConfigError("num_envs must be at least 1 (got " + std::to_string(num_envs) + ")");
-    if (num_envs >= kMaxEnvs) {
-      throw ConfigError("num_envs must be below 2^32 = 4294967296 per process (got " + std::to_string(num_envs) + ")");
-    }
-  }
-  static void check_chunk(int chunk) {
-    if (chunk < 1) throw ConfigError("chunk must be at least 1 (got " + std::to_string(chunk) + ")");
+  size_t info_count() const { return static_cast<size_t>(num_envs()) * static_cast<size_t>(this->n_info()); }
+  BatchView<Env> batch_view() const {
+    return {StateColumns<Env>{state_.get(), static_cast<size_t>(num_envs())}, elapsed_.get(), episode_return_.get(),
+            needs_reset_.get()};
   }
 
-  void launch_reset(bool only_pending, const uint8_t* mask, Obs* obs) {
-    reset_kernel<Env><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
-        params_, engine_, batch_view(), first_env(), num_envs(), t_, needs_reset_.get(), only_pending, mask, obs);
+  void launch_reset(bool only_pending, const uint8_t* mask, const StepBuffersView<Env>& out) {
+    reset_kernel<Env><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(params_, engine_, batch_view(), num_envs(),
+                                                                           t_, only_pending, mask, out);
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
   }
 
@@ -413,9 +418,9 @@ class CudaSimulator final : public Simulator {
       staging_final_obs_ = PinnedBuffer<Obs>(obs_count());
       staging_has_final_ = PinnedBuffer<uint8_t>(n);
     }
-    if (n_info() > 0) {
-      step_dev_.info = DeviceBuffer<double>(n * static_cast<size_t>(n_info()));
-      staging_info_ = PinnedBuffer<double>(n * static_cast<size_t>(n_info()));
+    if (this->n_info() > 0) {
+      step_dev_.info = DeviceBuffer<double>(info_count());
+      staging_info_ = PinnedBuffer<double>(info_count());
     }
   }
 
@@ -430,7 +435,8 @@ class CudaSimulator final : public Simulator {
     req.mode = OutputMode::kTrajectory;
     // The plan counts this simulator's state again; add back what it already holds.
     req.free_bytes = device_free_bytes() + state_.bytes() + elapsed_.bytes() + episode_return_.bytes() +
-                     needs_reset_.bytes() + 2 * (traj_[0].capacity * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)));
+                     needs_reset_.bytes() +
+                     2 * (traj_[0].capacity * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)));
     const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
@@ -443,12 +449,11 @@ class CudaSimulator final : public Simulator {
   void launch_chunk(uint64_t t0, int k_steps, const TrajectoryView<Env>* traj) {
     const unsigned int grid = grid_for(num_envs());
     if (traj) {
-      rollout_kernel<Env, true><<<grid, kBlock, 0, stream_.get()>>>(params_, engine_, batch_view(), first_env(), num_envs(),
-                                                                    t0, k_steps, block_stats_.get(), *traj);
+      rollout_kernel<Env, true><<<grid, kBlock, 0, stream_.get()>>>(params_, engine_, batch_view(), num_envs(), t0,
+                                                                    k_steps, block_stats_.get(), *traj);
     } else {
-      rollout_kernel<Env, false><<<grid, kBlock, 0, stream_.get()>>>(params_, engine_, batch_view(), first_env(),
-                                                                     num_envs(), t0, k_steps, block_stats_.get(),
-                                                                     TrajectoryView<Env>{});
+      rollout_kernel<Env, false><<<grid, kBlock, 0, stream_.get()>>>(params_, engine_, batch_view(), num_envs(), t0,
+                                                                     k_steps, block_stats_.get(), TrajectoryView<Env>{});
     }
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
   }
@@ -482,14 +487,9 @@ class CudaSimulator final : public Simulator {
   }
 
   RolloutStats run(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) {
-    check_chunk(chunk);
     const int64_t n = num_envs();
     const uint64_t chunk_u = static_cast<uint64_t>(chunk);
     if (on_chunk && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min(chunk_u, steps)));
-    if (pending_resets_) {
-      launch_reset(/*only_pending=*/true, nullptr, nullptr);
-      pending_resets_ = false;
-    }
     SIMKIT_CUDA_CHECK(cudaMemsetAsync(block_stats_.get(), 0, block_stats_.bytes(), stream_.get()));
     start_.record(stream_);
     try {
@@ -529,26 +529,18 @@ class CudaSimulator final : public Simulator {
       throw;
     }
     last_seconds_ = stop_.seconds_since(start_);
-    t_ += steps;
     RolloutStats out;
     out.steps = steps * static_cast<uint64_t>(n);
-    out.episodes = total_host_[0];
+    out.add_tile(total_host_[0]);
     return out;
   }
 
-
-  SimConfig config_;
-  EnvInfo info_;
-  typename Env::Params params_;
-  EngineParams engine_;  // env_seeds, when set, points into device memory (env_seeds_)
-  uint64_t t_ = 0;       // the batch clock: index of the next step (as in CpuSimulator)
-  bool pending_resets_ = false;  // a next_step-mode step may have left envs waiting for a reset
   double last_seconds_ = -1;
 
   Stream stream_;       // all work of this simulator
   Stream copy_stream_;  // trajectory D2H copies, overlapping the next chunk
   Event start_, stop_;  // rollout timing on stream_
-  DeviceBuffer<State> state_;
+  DeviceBuffer<unsigned char> state_;  // StateColumns of num_envs envs
   DeviceBuffer<uint32_t> elapsed_;
   DeviceBuffer<Real> episode_return_;
   DeviceBuffer<uint8_t> needs_reset_;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Instantiates the CPU backend for every registered env at one precision. CMake compiles this file
-// twice: SIMKIT_REAL=float (FMA contraction allowed) and SIMKIT_REAL=double (contraction off, so the
-// float64 variants reproduce Gymnasium's arithmetic bit for bit).
+// Instantiates the CPU simulator (control logic and memory; the kernels come from cpu/target.cpp)
+// for every registered env at one precision. CMake compiles this file twice: SIMKIT_REAL=float and
+// SIMKIT_REAL=double, so the two precisions build in parallel.
 #include "cpu_backend.hpp"
 
 #define SIMKIT_CAT2(a, b) a##b

@@ -20,7 +20,7 @@ Trainer::Trainer(const Config& c)
   experience_.resize(static_cast<size_t>(c.num_envs));
   const Env::Params p{};
   for (int64_t i = 0; i < c.num_envs; ++i) {
-    RandomStream rng(c.seed, static_cast<uint32_t>(i), Stream::kReset, 0);
+    RandomStream<float> rng(Seeds{c.seed}, static_cast<uint32_t>(i), Stream::kReset, 0);
     Env::reset(p, state_[static_cast<size_t>(i)], rng);
   }
 }
@@ -48,11 +48,12 @@ Evaluation Trainer::evaluate(int64_t games, uint64_t seed) const {
     const Env::Params p{};
     const uint32_t env = static_cast<uint32_t>(g);
     Env::State s;
-    RandomStream reset_rng(seed, env, Stream::kReset, 0);
+    const Seeds seeds{seed};
+    RandomStream<float> reset_rng(seeds, env, Stream::kReset, 0);
     Env::reset(p, s, reset_rng);
     for (uint64_t t = 1; t <= 5; ++t) {  // the agent moves at most 5 times
-      RandomStream agent(seed, env, Stream::kAgent, t);
-      RandomStream env_rng(seed, env, Stream::kStep, t);
+      RandomStream<float> agent(seeds, env, Stream::kAgent, t);
+      RandomStream<float> env_rng(seeds, env, Stream::kStep, t);
       const int a = greedy_action(q + state_index(s) * kActions, Env::legal_mask(s), agent);
       const Transition<float> tr = Env::step(p, s, a, env_rng);
       if (tr.terminated) {

@@ -17,18 +17,17 @@ int resolve_threads(int requested) {
   return requested == 0 ? omp_get_num_procs() : requested;
 }
 
-void check_batch_size(const EnvInfo& info, int64_t num_envs) {
-  if (num_envs <= 0) throw ConfigError("num_envs must be at least 1 (got " + std::to_string(num_envs) + ")");
-  if (num_envs >= (int64_t{1} << 32)) {
-    throw ConfigError("num_envs must be below 2^32 = 4294967296 per process (got " + std::to_string(num_envs) + ")");
-  }
-  (void)info;
-}
-
 std::string cpu_device_name(int threads) {
   return cpu_model() + " (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 }  // namespace cpu
+
+void check_batch_size(int64_t num_envs) {
+  if (num_envs <= 0) throw ConfigError("num_envs must be at least 1 (got " + std::to_string(num_envs) + ")");
+  if (num_envs >= (int64_t{1} << 32)) {
+    throw ConfigError("num_envs must be below 2^32 = 4294967296 per process (got " + std::to_string(num_envs) + ")");
+  }
+}
 
 std::vector<std::string> env_ids() {
   std::vector<std::string> ids;

@@ -52,7 +52,7 @@ Stepped step_batch(Precision precision, const std::vector<Cart>& states, const s
   c.precision = precision;
   c.params = std::move(params);
   auto sim = make_cpu_simulator(c);
-  sim->reset({0}, nullptr, nullptr);
+  sim->reset({0}, nullptr, nullptr, nullptr);
   sim->set_state(reinterpret_cast<const double*>(states.data()));
   if (!elapsed.empty()) sim->set_elapsed(elapsed.data());
   const size_t n = states.size();
@@ -203,7 +203,9 @@ TEST_CASE("the random policy draws each CartPole action with probability 1/2", "
   uint64_t ones = 0, draws = 0;
   for (uint32_t env = 0; env < 200; ++env) {
     for (uint64_t t = 0; t < 1000; ++t) {
-      ones += static_cast<uint64_t>(RandomPolicy<Env>::action(RandomPolicy<Env>::draw(5, env, t), t));
+      const Words4<uint32_t> w = RandomPolicy<Env>::draw(seed_key(Seeds{5}, env), env, t);
+      const uint32_t word = w.w[RandomPolicy<Env>::word_index(t)];
+      ones += static_cast<uint64_t>(RandomPolicy<Env>::action_from_word<float>(word, t));
       ++draws;
     }
   }

@@ -2,11 +2,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "engine_env.hpp"
 #include "simkit/envs/chemical_reactor.hpp"
-#include "simkit/simulator.hpp"
 
-using simkit::RandomStream;
-using simkit::Stream;
+using simkit::Precision;
+using simkit::testing::EngineEnvs;
 
 namespace {
 template <class Real>
@@ -34,15 +34,13 @@ void steady_state(double tc, double& ca, double& t) {
   }
 }
 
-// 400 steps at constant tc from (0.8, 330 K), safety off, no truncation (the header directly).
-template <class Real>
-typename CR<Real>::State settle(double tc) {
-  typename CR<Real>::Params p{};
-  p.safety = false;
-  typename CR<Real>::State s{Real(0.8), Real(330), 0, 0};
-  RandomStream rng(0, 0, Stream::kStep, 0);
-  for (int k = 0; k < 400; ++k) REQUIRE_FALSE(CR<Real>::step(p, s, action_for<Real>(tc), rng).terminated);
-  return s;
+// The reactor's state (ca, t, step, violation) after 400 engine steps at constant tc from
+// (0.8, 330 K), safety off, no truncation.
+std::vector<double> settle(Precision precision, double tc) {
+  EngineEnvs envs("ChemicalReactor-v0", precision, 1, {{"safety", 0}}, 0);
+  envs.set_state({0.8, 330, 0, 0});
+  for (int k = 0; k < 400; ++k) REQUIRE_FALSE(envs.step({action_for<double>(tc)}).terminated[0]);
+  return envs.state();
 }
 }  // namespace
 
@@ -53,43 +51,42 @@ TEST_CASE("chemical reactor: steady states of the spec", "[envs][chemical_reacto
   for (int i = 0; i < 4; ++i) {
     double ca_ss, t_ss;
     steady_state(tc[i], ca_ss, t_ss);
-    const auto s = settle<double>(tc[i]);
-    INFO("Tc " << tc[i] << ": float64 (" << s.ca << ", " << s.t << "), exact (" << ca_ss << ", " << t_ss << ")");
-    CHECK(std::abs(s.ca - ca_ss) < 1e-3);  // float64: the tested variant, absolute 1e-3 in both
-    CHECK(std::abs(s.t - t_ss) < 1e-3);
-    CHECK(std::abs(s.ca - ca_ref[i]) < 5e-4 + 1e-6);  // the spec's rounding
-    CHECK(std::abs(s.t - t_ref[i]) < 5e-2 + 1e-6);
-    const auto f = settle<float>(tc[i]);  // float32: 1e-3 in Ca, ~3e-3 K in T (1e-5 relative)
-    INFO("float32 (" << f.ca << ", " << f.t << ")");
-    CHECK(std::abs(f.ca - ca_ss) < 1e-3);
-    CHECK(std::abs(f.t - t_ss) < 1e-2);
+    const auto s = settle(Precision::kFloat64, tc[i]);
+    INFO("Tc " << tc[i] << ": float64 (" << s[0] << ", " << s[1] << "), exact (" << ca_ss << ", " << t_ss << ")");
+    CHECK(std::abs(s[0] - ca_ss) < 1e-3);  // float64: the tested variant, absolute 1e-3 in both
+    CHECK(std::abs(s[1] - t_ss) < 1e-3);
+    CHECK(std::abs(s[0] - ca_ref[i]) < 5e-4 + 1e-6);  // the spec's rounding
+    CHECK(std::abs(s[1] - t_ref[i]) < 5e-2 + 1e-6);
+    const auto f = settle(Precision::kFloat32, tc[i]);  // float32: 1e-3 in Ca, ~3e-3 K in T (1e-5 relative)
+    INFO("float32 (" << f[0] << ", " << f[1] << ")");
+    CHECK(std::abs(f[0] - ca_ss) < 1e-3);
+    CHECK(std::abs(f[1] - t_ss) < 1e-2);
   }
 }
 
 TEST_CASE("chemical reactor: ignition trips the safety layer", "[envs][chemical_reactor][safety]") {
   for (double tc : {306.0, 310.0, 320.0}) {
-    CR<float>::Params p{};
-    CR<float>::State s{0.8f, 330.f, 0, 0};
-    RandomStream rng(0, 0, Stream::kStep, 0);
+    EngineEnvs envs("ChemicalReactor-v0", Precision::kFloat32, 1, {}, 0);
+    envs.set_state({0.8, 330, 0, 0});
     bool terminated = false;
-    int k = 0;
-    for (; k < 400 && !terminated; ++k) {
-      const auto tr = CR<float>::step(p, s, action_for<float>(tc), rng);
-      terminated = tr.terminated;
+    for (int k = 0; k < 400 && !terminated; ++k) {
+      const EngineEnvs::Out& o = envs.step({action_for<double>(tc)});
+      terminated = o.terminated[0];
       if (terminated) {
-        CHECK(tr.reward < -100);
-        CHECK(s.t > 373.15f);
-        CHECK(s.violation == 1);
+        const auto s = envs.state();
+        CHECK(o.reward[0] < -100);
+        CHECK(s[1] > 373.15);
+        CHECK(s[3] == 1);           // violation
+        CHECK(o.info[0] == 1);      // info["safety_violation"]
       }
     }
     INFO("Tc " << tc);
     CHECK(terminated);
   }
   // Below ignition (and on the reset box's hottest corner) the layer never trips.
-  CR<float>::Params p{};
-  CR<float>::State s{0.75f, 335.f, 0, 0};
-  RandomStream rng(0, 0, Stream::kStep, 0);
-  for (int k = 0; k < 400; ++k) REQUIRE_FALSE(CR<float>::step(p, s, action_for<float>(302), rng).terminated);
+  EngineEnvs envs("ChemicalReactor-v0", Precision::kFloat32, 1, {}, 0);
+  envs.set_state({0.75, 335, 0, 0});
+  for (int k = 0; k < 400; ++k) REQUIRE_FALSE(envs.step({action_for<double>(302)}).terminated[0]);
 }
 
 TEST_CASE("chemical reactor: safety off never terminates early, even at runaway", "[envs][chemical_reactor][safety]") {
@@ -112,29 +109,29 @@ TEST_CASE("chemical reactor: safety off never terminates early, even at runaway"
 }
 
 TEST_CASE("chemical reactor: observation, reward, setpoint schedule", "[envs][chemical_reactor]") {
-  CR<double>::Params p{};
-  CR<double>::State s{0.8, 330, 0, 0};
-  float obs[4];
-  CR<double>::observe(p, s, obs);
+  EngineEnvs envs("ChemicalReactor-v0", Precision::kFloat64, 1, {}, 0);
+  envs.set_state({0.8, 330, 0, 0});
+  auto obs = envs.observe();
   CHECK(obs[1] == Approx(1.01325 * 330 / 298.15 + 1.33322e-3 * std::pow(10.0, 8.07131 - 1730.63 / (233.426 + 330 - 273.15))));
   CHECK(obs[3] == Approx(0.85));
-  RandomStream rng(0, 0, Stream::kStep, 0);
   for (int k = 0; k < 50; ++k) {
-    const auto tr = CR<double>::step(p, s, -1.0, rng);
-    CHECK(tr.reward == Approx(-100 * (s.ca - 0.85) * (s.ca - 0.85)));
+    const double reward = envs.step({-1.0}).reward[0];
+    const double ca = envs.state()[0];
+    CHECK(reward == Approx(-100 * (ca - 0.85) * (ca - 0.85)));
   }
-  CR<double>::observe(p, s, obs);
-  CHECK(obs[3] == Approx(0.90));
-  const auto tr = CR<double>::step(p, s, -1.0, rng);
-  CHECK(tr.reward == Approx(-100 * (s.ca - 0.90) * (s.ca - 0.90)));
-  CHECK(CR<double>::coolant(-1) == 290);
-  CHECK(CR<double>::coolant(1) == 320);
+  CHECK(envs.observe()[3] == Approx(0.90));
+  const double reward = envs.step({-1.0}).reward[0];
+  const double ca = envs.state()[0];
+  CHECK(reward == Approx(-100 * (ca - 0.90) * (ca - 0.90)));
+  CHECK(CR<double>::coolant(-1.0) == 290);
+  CHECK(CR<double>::coolant(1.0) == 320);
+  CHECK(CR<double>::coolant(3.0) == 320);  // clipped like the action space
 }
 
 TEST_CASE("safety layer: box constraints on any observation", "[safety]") {
   const simkit::safety::Layer<float, 1> layer{{{"x", 1, -1.0f, 1.0f}}, -5.0f, false};
   const float ok[2] = {100.0f, 0.5f}, bad[2] = {0.0f, 1.5f}, nan[2] = {0.0f, NAN};
-  simkit::Transition<float> tr{1.0f, false};
+  simkit::Transition<float> tr{1.0f, false};  // scalar lanes: one env
   CHECK_FALSE(layer.apply(ok, tr));
   CHECK(tr.reward == 1.0f);
   CHECK(layer.apply(bad, tr));

@@ -10,49 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "simkit/registry.hpp"
-#include "simkit/state_io.hpp"
+#include "engine_env.hpp"
+#include "simkit/math.hpp"
 
 using namespace simkit;
+using testing::engine_step;
+using testing::EngineStep;
 
 namespace {
 
 constexpr double kPi = 3.141592653589793;
-
-// One step of a single float64 env through the engine's step API, from a given
-// state and episode step.
-struct EngineStep {
-  std::vector<double> state;
-  double reward;
-  bool terminated;
-  bool truncated;
-};
-
-template <class Action>
-EngineStep engine_step(const std::string &id, const std::vector<double> &state, uint32_t elapsed, Action action,
-                       const std::map<std::string, double> &params = {}) {
-  SimConfig c;
-  c.env_id = id;
-  c.precision = Precision::kFloat64;
-  c.params = params;
-  auto sim = make_cpu_simulator(c);
-  REQUIRE(sim->info().state_fields.size() == state.size());
-  sim->set_state(state.data());
-  sim->set_elapsed(&elapsed);
-  std::vector<float> obs(static_cast<size_t>(sim->info().obs_dim));
-  EngineStep r{std::vector<double>(state.size()), 0, false, false};
-  uint8_t terminated = 0, truncated = 0;
-  StepBuffers b;
-  b.obs = obs.data();
-  b.reward = &r.reward;
-  b.terminated = &terminated;
-  b.truncated = &truncated;
-  sim->step(&action, b);
-  sim->get_state(r.state.data());
-  r.terminated = terminated;
-  r.truncated = truncated;
-  return r;
-}
 
 // ---- references, transcribed from Gymnasium 1.4
 // ------------------------------------------------
@@ -174,18 +141,11 @@ AcrobotRef acrobot_ref(const std::array<double, 4> &s, int action, bool book = t
   return r;
 }
 
-// One float32-variant step from a double state, for closeness checks.
-template <template <class> class EnvT, class ActionIn>
-std::vector<double> float_step(const std::vector<double> &state, ActionIn action, double *reward) {
-  using Env = EnvT<float>;
-  typename Env::State s{};
-  doubles_to_states<Env>(state.data(), 1, &s);
-  typename Env::Params p{};
-  RandomStream rng(0, 0, Stream::kStep, 0);
-  *reward = Env::step(p, s, static_cast<typename Env::Action>(action), rng).reward;
-  std::vector<double> out(state.size());
-  states_to_doubles<Env>(&s, 1, out.data());
-  return out;
+// One float32-variant step from a double state, through the engine, for closeness checks.
+std::vector<double> float_step(const std::string &id, const std::vector<double> &state, double action, double *reward) {
+  const EngineStep f = engine_step(id, state, 0, action, {}, Precision::kFloat32);
+  *reward = f.reward;
+  return f.state;
 }
 
 }  // namespace
@@ -207,7 +167,7 @@ TEST_CASE("pendulum float64 step matches Gymnasium's equations bit for bit", "[e
   };
   for (const Case &c : cases) {
     const PendulumRef ref = pendulum_ref(c.theta, c.theta_dot, c.u);
-    const EngineStep got = engine_step<double>("Pendulum-v1", {c.theta, c.theta_dot}, 0, c.u);
+    const EngineStep got = engine_step("Pendulum-v1", {c.theta, c.theta_dot}, 0, c.u);
     INFO("theta=" << c.theta << " theta_dot=" << c.theta_dot << " u=" << c.u);
     CHECK(got.state[0] == ref.theta);
     CHECK(got.state[1] == ref.theta_dot);
@@ -216,7 +176,7 @@ TEST_CASE("pendulum float64 step matches Gymnasium's equations bit for bit", "[e
     CHECK_FALSE(got.truncated);
 
     double reward;
-    const auto f = float_step<envs::Pendulum>({c.theta, c.theta_dot}, c.u, &reward);
+    const auto f = float_step("Pendulum-v1", {c.theta, c.theta_dot}, c.u, &reward);
     CHECK(f[0] == Approx(ref.theta).margin(2e-5));
     CHECK(f[1] == Approx(ref.theta_dot).margin(2e-5));
     CHECK(reward == Approx(ref.reward).margin(2e-5));
@@ -232,14 +192,14 @@ TEST_CASE("pendulum angle normalization and options", "[envs][pendulum]") {
   CHECK(math::floor_mod(-1e-300, 2 * kPi) == 2 * kPi);  // Python: -1e-300 % (2 pi) == 2 pi
   CHECK(math::floor_mod(-0.5f, 6.2831855f) == Approx(6.2831855f - 0.5f));
   const PendulumRef ref = pendulum_ref(0.3, -0.2, 1.0f, 9.81);
-  const EngineStep got = engine_step<double>("Pendulum-v1", {0.3, -0.2}, 0, 1.0, {{"g", 9.81}});
+  const EngineStep got = engine_step("Pendulum-v1", {0.3, -0.2}, 0, 1.0, {{"g", 9.81}});
   CHECK(got.state[0] == ref.theta);
   CHECK(got.reward == ref.reward);
 }
 
 TEST_CASE("pendulum truncates on step 200", "[envs][pendulum]") {
-  CHECK_FALSE(engine_step<double>("Pendulum-v1", {0.1, 0.0}, 198, 0.0).truncated);
-  const EngineStep last = engine_step<double>("Pendulum-v1", {0.1, 0.0}, 199, 0.0);
+  CHECK_FALSE(engine_step("Pendulum-v1", {0.1, 0.0}, 198, 0.0).truncated);
+  const EngineStep last = engine_step("Pendulum-v1", {0.1, 0.0}, 199, 0.0);
   CHECK(last.truncated);
   CHECK_FALSE(last.terminated);
 }
@@ -262,7 +222,7 @@ TEST_CASE("mountain car float64 step matches Gymnasium's equations bit for bit",
   };
   for (const Case &c : cases) {
     const CarRef ref = mountain_car_ref(c.position, c.velocity, c.action);
-    const EngineStep got = engine_step<int32_t>("MountainCar-v0", {c.position, c.velocity}, 0, c.action);
+    const EngineStep got = engine_step("MountainCar-v0", {c.position, c.velocity}, 0, c.action);
     INFO("position=" << c.position << " velocity=" << c.velocity << " action=" << c.action);
     CHECK(got.state[0] == ref.position);
     CHECK(got.state[1] == ref.velocity);
@@ -270,27 +230,29 @@ TEST_CASE("mountain car float64 step matches Gymnasium's equations bit for bit",
     CHECK(got.terminated == ref.terminated);
 
     double reward;
-    const auto f = float_step<envs::MountainCar>({c.position, c.velocity}, c.action, &reward);
+    const auto f = float_step("MountainCar-v0", {c.position, c.velocity}, c.action, &reward);
     CHECK(f[0] == Approx(ref.position).margin(1e-6));
     CHECK(f[1] == Approx(ref.velocity).margin(1e-6));
   }
-  const EngineStep wall = engine_step<int32_t>("MountainCar-v0", {-1.19, -0.07}, 0, 0);
+  const EngineStep wall = engine_step("MountainCar-v0", {-1.19, -0.07}, 0, 0);
   CHECK(wall.state[0] == -1.2);
   CHECK(wall.state[1] == 0.0);
-  CHECK(engine_step<int32_t>("MountainCar-v0", {0.49, 0.02}, 0, 2).terminated);
+  CHECK(engine_step("MountainCar-v0", {0.49, 0.02}, 0, 2).terminated);
 }
 
 TEST_CASE("mountain car goal_velocity and truncation", "[envs][mountain_car]") {
   const CarRef ref = mountain_car_ref(0.49, 0.02, 2, 0.05);
-  CHECK_FALSE(ref.terminated);
-  CHECK_FALSE(engine_step<int32_t>("MountainCar-v0", {0.49, 0.02}, 0, 2, {{"goal_velocity", 0.05}}).terminated);
-  const EngineStep both = engine_step<int32_t>("MountainCar-v0", {0.49, 0.02}, 199, 2);
+  const EngineStep slow = engine_step("MountainCar-v0", {0.49, 0.02}, 0, 2, {{"goal_velocity", 0.05}});
+  CHECK(slow.state[0] == ref.position);
+  CHECK(slow.terminated == ref.terminated);
+  CHECK_FALSE(slow.terminated);  // past the goal, but slower than goal_velocity
+  const EngineStep both = engine_step("MountainCar-v0", {0.49, 0.02}, 199, 2);
   CHECK(both.terminated);  // Gymnasium's TimeLimit reports both when they coincide
   CHECK(both.truncated);
-  const EngineStep trunc = engine_step<int32_t>("MountainCar-v0", {-0.5, 0.0}, 199, 1);
+  const EngineStep trunc = engine_step("MountainCar-v0", {-0.5, 0.0}, 199, 1);
   CHECK_FALSE(trunc.terminated);
   CHECK(trunc.truncated);
-  CHECK_FALSE(engine_step<int32_t>("MountainCar-v0", {-0.5, 0.0}, 198, 1).truncated);
+  CHECK_FALSE(engine_step("MountainCar-v0", {-0.5, 0.0}, 198, 1).truncated);
 }
 
 // ---- MountainCarContinuous
@@ -314,53 +276,44 @@ TEST_CASE("continuous mountain car float64 step matches Gymnasium under NumPy 2"
   };
   for (const Case &c : cases) {
     const CarRef ref = continuous_car_ref(c.position, c.velocity, c.action, c.stored_f32);
-    EngineStep got{{c.position, c.velocity}, 0, false, false};
-    if (c.action >= -1.0f && c.action <= 1.0f) {
-      got = engine_step<double>("MountainCarContinuous-v0", {c.position, c.velocity}, 0, c.action);
-    } else {  // the step API rejects it; Gymnasium clips the force and penalizes
-              // the raw action
-      envs::MountainCarContinuous<double>::State s{c.position, c.velocity};
-      RandomStream rng(0, 0, Stream::kStep, 0);
-      const auto tr = envs::MountainCarContinuous<double>::step({}, s, c.action, rng);
-      got = {{s.position, s.velocity}, tr.reward, tr.terminated != 0, false};
-    }
+    // Out-of-range actions too: Gymnasium clips the force and penalizes the raw action.
+    const EngineStep got = engine_step("MountainCarContinuous-v0", {c.position, c.velocity}, 0, c.action);
     INFO("position=" << c.position << " velocity=" << c.velocity << " action=" << c.action);
     CHECK(got.state[0] == ref.position);
     CHECK(got.state[1] == ref.velocity);
     CHECK(got.reward == ref.reward);
     CHECK(got.terminated == ref.terminated);
   }
-  CHECK(continuous_car_ref(double(0.44f), double(0.02f), 1.0f, true).terminated);
-  CHECK(continuous_car_ref(double(-1.19f), double(-0.065f), -1.0f, true).velocity == 0.0);
+  CHECK(engine_step("MountainCarContinuous-v0", {double(0.44f), double(0.02f)}, 0, 1.0).terminated);
+  CHECK(engine_step("MountainCarContinuous-v0", {double(-1.19f), double(-0.065f)}, 0, -1.0).state[1] == 0.0);
 }
 
 TEST_CASE("continuous mountain car penalizes the unclipped action", "[envs][mountain_car_continuous]") {
-  // The step API rejects actions outside [-1, 1]; the header itself follows
-  // Gymnasium, which does not.
+  // Actions outside [-1, 1] are accepted, the force clipped and the penalty computed on the raw
+  // action, as Gymnasium does.
   for (const float a : {2.0f, -3.0f, 1.0f}) {
     for (const bool f32 : {false, true}) {
-      envs::MountainCarContinuous<double>::State s{f32 ? double(-0.5f) : -0.5123, 0.0};
-      RandomStream rng(0, 0, Stream::kStep, 0);
-      const auto tr = envs::MountainCarContinuous<double>::step({}, s, a, rng);
-      const CarRef ref = continuous_car_ref(f32 ? double(-0.5f) : -0.5123, 0.0, a, f32);
-      CHECK(tr.reward == ref.reward);
-      CHECK(tr.reward == -(double(a) * double(a) * 0.1));
-      CHECK(s.position == ref.position);
-      CHECK(s.velocity == ref.velocity);
+      const double position = f32 ? double(-0.5f) : -0.5123;
+      const EngineStep got = engine_step("MountainCarContinuous-v0", {position, 0.0}, 0, a);
+      const CarRef ref = continuous_car_ref(position, 0.0, a, f32);
+      CHECK(got.reward == ref.reward);
+      CHECK(got.reward == -(double(a) * double(a) * 0.1));
+      CHECK(got.state[0] == ref.position);
+      CHECK(got.state[1] == ref.velocity);
     }
   }
   double reward;
-  const auto f = float_step<envs::MountainCarContinuous>({-0.5, 0.0}, 2.0f, &reward);
+  const auto f = float_step("MountainCarContinuous-v0", {-0.5, 0.0}, 2.0f, &reward);
   CHECK(reward == Approx(-0.4));
   CHECK(f[1] == Approx(continuous_car_ref(-0.5, 0.0, 2.0f, true).velocity).margin(1e-7));
 }
 
 TEST_CASE("continuous mountain car truncates on step 999", "[envs][mountain_car_continuous]") {
-  const EngineStep both = engine_step<double>("MountainCarContinuous-v0", {double(0.44f), double(0.02f)}, 998, 1.0);
+  const EngineStep both = engine_step("MountainCarContinuous-v0", {double(0.44f), double(0.02f)}, 998, 1.0);
   CHECK(both.terminated);
   CHECK(both.truncated);
   CHECK(both.reward == 100.0 - 0.1);
-  CHECK_FALSE(engine_step<double>("MountainCarContinuous-v0", {-0.5, 0.0}, 997, 0.0).truncated);
+  CHECK_FALSE(engine_step("MountainCarContinuous-v0", {-0.5, 0.0}, 997, 0.0).truncated);
 }
 
 // ---- Acrobot
@@ -384,7 +337,7 @@ TEST_CASE("acrobot float64 step matches Gymnasium's RK4 bit for bit", "[envs][ac
     for (const bool book : {true, false}) {
       const AcrobotRef ref = acrobot_ref(c.state, c.action, book);
       const std::vector<double> s(c.state.begin(), c.state.end());
-      const EngineStep got = engine_step<int32_t>("Acrobot-v1", s, 0, c.action, {{"book", book ? 1.0 : 0.0}});
+      const EngineStep got = engine_step("Acrobot-v1", s, 0, c.action, {{"book", book ? 1.0 : 0.0}});
       INFO("state=" << s[0] << "," << s[1] << "," << s[2] << "," << s[3] << " action=" << c.action << " book=" << book);
       for (int i = 0; i < 4; ++i) CHECK(got.state[static_cast<size_t>(i)] == ref.state[static_cast<size_t>(i)]);
       CHECK(got.terminated == ref.terminated);
@@ -393,15 +346,15 @@ TEST_CASE("acrobot float64 step matches Gymnasium's RK4 bit for bit", "[envs][ac
 
       if (book) {
         double reward;
-        const auto f = float_step<envs::Acrobot>(s, c.action, &reward);
+        const auto f = float_step("Acrobot-v1", s, c.action, &reward);
         for (int i = 0; i < 4; ++i)
           CHECK(f[static_cast<size_t>(i)] == Approx(ref.state[static_cast<size_t>(i)]).margin(1e-4));
         CHECK(reward == (ref.terminated ? 0.0 : -1.0));
       }
     }
   }
-  CHECK(acrobot_ref({3.0, 0.0, 0.0, 0.0}, 1).terminated);
-  CHECK(acrobot_ref({-3.0, -3.1, -12.5, -20.0}, 0).state[1] > -kPi);
+  CHECK(engine_step("Acrobot-v1", {3.0, 0.0, 0.0, 0.0}, 0, 1).terminated);
+  CHECK(engine_step("Acrobot-v1", {-3.0, -3.1, -12.5, -20.0}, 0, 0).state[1] > -kPi);
 }
 
 TEST_CASE("acrobot wrap keeps pi and matches Gymnasium's loops", "[envs][acrobot]") {
@@ -421,11 +374,11 @@ TEST_CASE(
     "acrobot truncates on step 500 and reports both flags at a terminal "
     "last step",
     "[envs][acrobot]") {
-  const EngineStep both = engine_step<int32_t>("Acrobot-v1", {3.0, 0.0, 0.0, 0.0}, 499, 1);
+  const EngineStep both = engine_step("Acrobot-v1", {3.0, 0.0, 0.0, 0.0}, 499, 1);
   CHECK(both.terminated);
   CHECK(both.truncated);
   CHECK(both.reward == 0.0);
-  const EngineStep trunc = engine_step<int32_t>("Acrobot-v1", {0.0, 0.0, 0.0, 0.0}, 499, 1);
+  const EngineStep trunc = engine_step("Acrobot-v1", {0.0, 0.0, 0.0, 0.0}, 499, 1);
   CHECK_FALSE(trunc.terminated);
   CHECK(trunc.truncated);
   CHECK(trunc.reward == -1.0);
@@ -451,6 +404,50 @@ TEST_CASE("classic control resets follow Gymnasium's distributions", "[envs]") {
       } else {
         CHECK((x[0] >= -0.6 && x[0] < -0.4 && x[1] == 0.0));
       }
+    }
+  }
+}
+
+namespace {
+// Kolmogorov-Smirnov distance between samples and Uniform(lo, hi).
+double ks_uniform(std::vector<double> x, double lo, double hi) {
+  std::sort(x.begin(), x.end());
+  double d = 0;
+  const double n = static_cast<double>(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double cdf = std::min(std::max((x[i] - lo) / (hi - lo), 0.0), 1.0);
+    d = std::max({d, cdf - static_cast<double>(i) / n, static_cast<double>(i + 1) / n - cdf});
+  }
+  return d;
+}
+}  // namespace
+
+TEST_CASE("classic control resets are uniform on their boxes (Kolmogorov-Smirnov)", "[envs]") {
+  struct Drawn {
+    const char *id;
+    size_t field;  // a state variable drawn uniformly at reset
+    double lo, hi;
+  };
+  const Drawn drawn[] = {{"CartPole-v1", 0, -0.05, 0.05},     {"CartPole-v1", 3, -0.05, 0.05},
+                         {"Pendulum-v1", 0, -kPi, kPi},        {"Pendulum-v1", 1, -1.0, 1.0},
+                         {"MountainCar-v0", 0, -0.6, -0.4},    {"MountainCarContinuous-v0", 0, -0.6, -0.4},
+                         {"Acrobot-v1", 0, -0.1, 0.1},         {"Acrobot-v1", 3, -0.1, 0.1}};
+  constexpr int64_t kEnvs = 20000;
+  for (const Precision precision : {Precision::kFloat32, Precision::kFloat64}) {
+    for (const Drawn &d : drawn) {
+      SimConfig c;
+      c.env_id = d.id;
+      c.num_envs = kEnvs;
+      c.precision = precision;
+      c.seed = 3;
+      auto sim = make_cpu_simulator(c);
+      const size_t fields = sim->info().state_fields.size();
+      std::vector<double> s(fields * kEnvs), x(kEnvs);
+      sim->get_state(s.data());
+      for (int64_t i = 0; i < kEnvs; ++i) x[static_cast<size_t>(i)] = s[static_cast<size_t>(i) * fields + d.field];
+      INFO(d.id << " field " << d.field << " " << to_string(precision));
+      // P(D > 1.95 / sqrt(n)) = 0.001 under the uniform.
+      CHECK(ks_uniform(x, d.lo, d.hi) < 1.95 / std::sqrt(double(kEnvs)));
     }
   }
 }

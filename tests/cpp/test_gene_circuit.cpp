@@ -3,21 +3,17 @@
 #include <cmath>
 #include <vector>
 
+#include "engine_env.hpp"
 #include "simkit/envs/gene_circuit.hpp"
-#include "simkit/simulator.hpp"
 
-using simkit::RandomStream;
-using simkit::Stream;
+using simkit::Precision;
+using simkit::testing::EngineEnvs;
 using GC = simkit::envs::GeneCircuit<double>;
 
 namespace {
-// Steps env `env` with a constant action through the header, as the engine would (its RandomStream).
-void run(GC::State& s, int action, uint32_t env, uint64_t t0, int steps) {
-  const GC::Params p{};
-  for (int k = 0; k < steps; ++k) {
-    RandomStream rng(42, env, Stream::kStep, t0 + k);
-    GC::step(p, s, action, rng);
-  }
+// GeneCircuit envs through the engine, never truncated; state rows are (h, f, step, events).
+EngineEnvs gene_circuits(Precision precision, int64_t n, double target = 0) {
+  return EngineEnvs("GeneCircuit-v0", precision, n, {{"target", target}}, 0, simkit::AutoresetMode::kDisabled, 42);
 }
 }  // namespace
 
@@ -31,29 +27,38 @@ TEST_CASE("gene circuit: light on drives H to 100 and F to its mean-field level"
   // sd is about 0.15 as for H. The band 78.14 +- 1.5 covers the fluctuation shift plus 5 sd.
   constexpr int kEnvs = 256, kBurnIn = 200, kSteps = 1000;  // burn-in 1000 min = 10 correlation times
   double h_sum = 0, f_sum = 0;
-  for (uint32_t env = 0; env < kEnvs; ++env) {
-    GC::State s{};
-    run(s, 1, env, 0, kBurnIn);
+  for (const Precision precision : {Precision::kFloat64, Precision::kFloat32}) {
+    INFO(to_string(precision));
+    h_sum = f_sum = 0;
+    EngineEnvs envs = gene_circuits(precision, kEnvs);
+    for (int k = 0; k < kBurnIn; ++k) envs.step_all(1);
     for (int k = 0; k < kSteps; ++k) {
-      run(s, 1, env, kBurnIn + k, 1);
-      h_sum += s.h;
-      f_sum += s.f;
-      REQUIRE(s.events < GC::kEventCap);
+      envs.step_all(1);
+      const auto s = envs.state();
+      for (int i = 0; i < kEnvs; ++i) {
+        h_sum += s[i * 4 + 0];
+        f_sum += s[i * 4 + 1];
+        REQUIRE(s[i * 4 + 3] < GC::kEventCap);
+      }
     }
+    const double h_mean = h_sum / (kEnvs * kSteps), f_mean = f_sum / (kEnvs * kSteps);
+    CHECK(std::abs(h_mean - 100.0) < 1.0);
+    CHECK(std::abs(f_mean - 78.14) < 1.5);
   }
-  const double h_mean = h_sum / (kEnvs * kSteps), f_mean = f_sum / (kEnvs * kSteps);
-  CHECK(std::abs(h_mean - 100.0) < 1.0);
-  CHECK(std::abs(f_mean - 78.14) < 1.5);
 }
 
 TEST_CASE("gene circuit: darkness drives H and F to 0", "[envs][gene_circuit]") {
   // From (100, 78), every H molecule is gone after ~ln(100)/nu + a few 1/nu (~1000 min); F then decays
   // with negligible production. After 2000 steps (10,000 min) the chance any molecule is left is ~1e-40.
-  for (uint32_t env = 0; env < 64; ++env) {
-    GC::State s{100, 78, 0, 0};
-    run(s, 0, env, 0, 2000);
-    CHECK(s.h == 0);
-    CHECK(s.f == 0);
+  EngineEnvs envs = gene_circuits(Precision::kFloat64, 64);
+  std::vector<double> rows;
+  for (int i = 0; i < 64; ++i) rows.insert(rows.end(), {100, 78, 0, 0});
+  envs.set_state(rows);
+  for (int k = 0; k < 2000; ++k) envs.step_all(0);
+  const auto s = envs.state();
+  for (int i = 0; i < 64; ++i) {
+    CHECK(s[i * 4 + 0] == 0);
+    CHECK(s[i * 4 + 1] == 0);
   }
 }
 
@@ -62,13 +67,10 @@ TEST_CASE("gene circuit: one step of the H birth-death process is Poisson (chi-s
   const double lambda = (1 - std::exp(-0.01 * 5.0)) / 0.01;  // 4.877
   constexpr int kEnvs = 40000, kBins = 12;                    // bins 0..10 and >= 11
   std::vector<double> observed(kBins, 0);
-  simkit::envs::GeneCircuit<float>::Params p{};
-  for (uint32_t env = 0; env < kEnvs; ++env) {
-    simkit::envs::GeneCircuit<float>::State s{};
-    RandomStream rng(7, env, Stream::kStep, 0);
-    simkit::envs::GeneCircuit<float>::step(p, s, 1, rng);
-    observed[std::min(s.h, kBins - 1)] += 1;
-  }
+  EngineEnvs envs = gene_circuits(Precision::kFloat32, kEnvs);
+  envs.step_all(1);
+  const auto s = envs.state();
+  for (int i = 0; i < kEnvs; ++i) observed[std::min(static_cast<int>(s[i * 4]), kBins - 1)] += 1;
   double chi2 = 0, pk = std::exp(-lambda), tail = 1;
   for (int k = 0; k < kBins; ++k) {
     const double prob = k < kBins - 1 ? pk : tail;
@@ -82,17 +84,14 @@ TEST_CASE("gene circuit: one step of the H birth-death process is Poisson (chi-s
 }
 
 TEST_CASE("gene circuit: observation, reward and episode length", "[envs][gene_circuit]") {
-  GC::Params p{};
-  p.target = 1;
-  GC::State s{};
-  float obs[3];
-  GC::observe(p, s, obs);
+  EngineEnvs envs = gene_circuits(Precision::kFloat64, 1, 1);
+  const auto obs = envs.observe();
   CHECK(obs[1] == Approx(30.0 / 80));
   CHECK(obs[2] == Approx((30 + 20 * std::sin(2 * M_PI * 5 / 600)) / 80));
-  RandomStream rng(1, 0, Stream::kStep, 0);
-  const auto tr = GC::step(p, s, 1, rng);
-  CHECK(tr.reward == Approx(-std::abs(s.f - 30.0)));
-  CHECK_FALSE(tr.terminated);
+  const EngineEnvs::Out& o = envs.step({1});
+  CHECK(o.reward[0] == Approx(-std::abs(envs.state()[1] - 30.0)));
+  CHECK_FALSE(o.terminated[0]);
+  CHECK(o.info[0] == envs.state()[3]);  // info["events"]
 
   simkit::SimConfig c;
   c.env_id = "GeneCircuit-v0";

@@ -1,127 +1,165 @@
 // SPDX-License-Identifier: Apache-2.0
+// TicTacToe-v0 through the engine (the shipped kernels of this process's SIMD target). State rows
+// are (cell[0..8], agent, illegal).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <string>
 
-#include "simkit/envs/tic_tac_toe.hpp"
-#include "simkit/simulator.hpp"
+#include "engine_env.hpp"
 
-using simkit::RandomStream;
-using simkit::Stream;
-using TTT = simkit::envs::TicTacToe<float>;
+using simkit::Precision;
+using simkit::testing::EngineEnvs;
 
 namespace {
-TTT::State board(const char* cells, int8_t agent) {
-  TTT::State s{};
-  for (int i = 0; i < 9; ++i) s.cell[i] = static_cast<int8_t>(cells[i] - '0');
-  s.agent = agent;
-  return s;
+constexpr size_t kFields = 11;
+
+std::vector<double> board(const char* cells, int agent) {
+  std::vector<double> row;
+  for (int i = 0; i < 9; ++i) row.push_back(cells[i] - '0');
+  row.push_back(agent);
+  row.push_back(0);
+  return row;
+}
+
+int winner(const double* c) {
+  constexpr int kLines[8][3] = {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
+  for (const auto& l : kLines) {
+    if (c[l[0]] != 0 && c[l[0]] == c[l[1]] && c[l[0]] == c[l[2]]) return static_cast<int>(c[l[0]]);
+  }
+  return 0;
+}
+int empty_cells(const double* c) {
+  int n = 0;
+  for (int i = 0; i < 9; ++i) n += c[i] == 0;
+  return n;
 }
 }  // namespace
 
 TEST_CASE("tic-tac-toe: every win line wins", "[envs][tic_tac_toe]") {
   const int lines[8][3] = {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6}, {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
+  std::vector<double> rows, actions;
   for (const auto& line : lines) {
-    for (int8_t agent : {1, 2}) {
-      TTT::State s{};
-      s.agent = agent;
-      s.cell[line[0]] = agent;
-      s.cell[line[1]] = agent;
+    for (int agent : {1, 2}) {
+      std::vector<double> row(kFields, 0);
+      row[9] = agent;
+      row[line[0]] = row[line[1]] = agent;
       // Two opponent marks off the line (they cannot make a line of three).
       int placed = 0;
       for (int i = 0; i < 9 && placed < 2; ++i) {
         if (i != line[0] && i != line[1] && i != line[2]) {
-          s.cell[i] = static_cast<int8_t>(3 - agent);
+          row[i] = 3 - agent;
           ++placed;
         }
       }
-      CHECK(TTT::winner(s.cell) == 0);
-      RandomStream rng(0, 0, Stream::kStep, 0);
-      const auto tr = TTT::step({}, s, line[2], rng);
-      CHECK(tr.reward == 1);
-      CHECK(tr.terminated);
-      CHECK(TTT::winner(s.cell) == agent);
+      REQUIRE(winner(row.data()) == 0);
+      rows.insert(rows.end(), row.begin(), row.end());
+      actions.push_back(line[2]);
     }
+  }
+  EngineEnvs envs("TicTacToe-v0", Precision::kFloat32, 16);
+  envs.set_state(rows);
+  const EngineEnvs::Out& o = envs.step(actions);
+  const auto s = envs.state();
+  for (int e = 0; e < 16; ++e) {
+    INFO("board " << e);
+    CHECK(o.reward[e] == 1);
+    CHECK(o.terminated[e]);
+    CHECK(winner(&s[e * kFields]) == s[e * kFields + 9]);
   }
 }
 
 TEST_CASE("tic-tac-toe: draw on a full board, opponent win, illegal move", "[envs][tic_tac_toe]") {
-  RandomStream rng(0, 0, Stream::kStep, 0);
-  TTT::State s = board("121122210", 1);
-  auto tr = TTT::step({}, s, 8, rng);
-  CHECK(tr.reward == 0);
-  CHECK(tr.terminated);
-  CHECK(TTT::legal_mask(s) == 0);
+  EngineEnvs envs("TicTacToe-v0", Precision::kFloat32, 3);
+  std::vector<double> rows;
+  for (const auto& row : {board("121122210", 1), board("021122110", 2), board("100000000", 2)}) {
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  envs.set_state(rows);
+  // Draw: the agent fills the last cell. The agent (2) takes cell 0 and the opponent's only reply,
+  // cell 8, completes its line 6-7-8. Cell 0 is taken: illegal.
+  const EngineEnvs::Out& o = envs.step({8, 0, 0});
+  const auto s = envs.state();
+  const size_t info_fields = envs.info().info_fields.size();
+  CHECK(o.reward[0] == 0);
+  CHECK(o.terminated[0]);
+  CHECK(empty_cells(&s[0]) == 0);
   double mask_sum = 0;
-  TTT::visit_info({}, s, [&](const char* name, double v) {
-    if (std::string(name).rfind("action_mask[", 0) == 0) mask_sum += v;
-  });
+  for (int a = 0; a < 9; ++a) mask_sum += o.info[a];  // info["action_mask"] of env 0
   CHECK(mask_sum == 0);
 
-  // The agent (2) takes cell 0; the opponent's only reply, cell 8, completes its line 6-7-8.
-  s = board("021122110", 2);
-  CHECK(TTT::winner(s.cell) == 0);
-  tr = TTT::step({}, s, 0, rng);
-  CHECK(s.cell[8] == 1);
-  CHECK(tr.reward == -1);
-  CHECK(tr.terminated);
+  CHECK(s[kFields + 8] == 1);
+  CHECK(o.reward[1] == -1);
+  CHECK(o.terminated[1]);
 
-  s = board("100000000", 2);
-  tr = TTT::step({}, s, 0, rng);
-  CHECK(tr.reward == -1);
-  CHECK(tr.terminated);
-  CHECK(s.illegal == 1);
-  CHECK(s.cell[0] == 1);
-  CHECK(TTT::popcount9(TTT::legal_mask(s)) == 8);  // board unchanged, no reply
+  CHECK(o.reward[2] == -1);
+  CHECK(o.terminated[2]);
+  CHECK(s[2 * kFields + 10] == 1);  // illegal
+  CHECK(o.info[2 * info_fields + 9] == 1);  // info["illegal"]
+  CHECK(s[2 * kFields + 0] == 1);
+  CHECK(empty_cells(&s[2 * kFields]) == 8);  // board unchanged, no reply
+  for (int a = 0; a < 9; ++a) CHECK(o.info[2 * info_fields + a] == (a == 0 ? 0 : 1));  // the mask
 }
 
 TEST_CASE("tic-tac-toe: random play keeps the rules", "[envs][tic_tac_toe]") {
-  // Random legal agent moves for 20,000 games: the opponent only takes empty cells, marks alternate,
+  // Random legal agent moves in 20,000 games: the opponent only takes empty cells, marks alternate,
   // and the reward agrees with the final board.
-  for (uint32_t game = 0; game < 20000; ++game) {
-    TTT::State s;
-    RandomStream reset_rng(3, game, Stream::kReset, 0);
-    TTT::reset({}, s, reset_rng);
-    for (uint64_t t = 0; t < 9; ++t) {
-      const TTT::State before = s;
-      RandomStream rng(3, game, Stream::kStep, t);
-      const uint32_t mask = TTT::legal_mask(s);
-      int a = 0;
-      for (uint32_t k = rng.below(TTT::popcount9(mask));; ++a) {
-        if ((mask >> a) & 1u) {
-          if (k == 0) break;
-          --k;
-        }
+  constexpr int kGames = 20000;
+  EngineEnvs envs("TicTacToe-v0", Precision::kFloat32, kGames);
+  envs.reset({3});
+  std::vector<uint8_t> over(kGames, 0);
+  uint64_t rng = 0x9E3779B97F4A7C15ull;  // xorshift64 for the test's own moves
+  for (int t = 0; t < 9; ++t) {
+    const auto before = envs.state();
+    std::vector<double> actions(kGames, 0);
+    for (int g = 0; g < kGames; ++g) {
+      const double* c = &before[g * kFields];
+      const int n = empty_cells(c);
+      if (over[g] || n == 0) continue;
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      int k = static_cast<int>(rng % static_cast<uint64_t>(n));
+      for (int a = 0; a < 9; ++a) {
+        if (c[a] == 0 && k-- == 0) actions[g] = a;
       }
-      const auto tr = TTT::step({}, s, a, rng);
+    }
+    const EngineEnvs::Out& o = envs.step(actions);
+    const auto s = envs.state();
+    for (int g = 0; g < kGames; ++g) {
+      if (over[g]) continue;
+      const double* b = &before[g * kFields];
+      const double* c = &s[g * kFields];
       int changed = 0;
       for (int i = 0; i < 9; ++i) {
-        if (before.cell[i] != 0) REQUIRE(s.cell[i] == before.cell[i]);  // occupied cells stay
-        changed += s.cell[i] != before.cell[i];
+        if (b[i] != 0) REQUIRE(c[i] == b[i]);  // occupied cells stay
+        changed += c[i] != b[i];
       }
-      REQUIRE(s.cell[a] == s.agent);
-      const int w = TTT::winner(s.cell);
-      if (!tr.terminated) {
+      REQUIRE(c[static_cast<int>(actions[g])] == c[9]);
+      const int w = winner(c);
+      if (!o.terminated[g]) {
         REQUIRE(changed == 2);
         REQUIRE(w == 0);
         continue;
       }
-      REQUIRE(tr.reward == (w == s.agent ? 1.0f : (w != 0 ? -1.0f : 0.0f)));
-      if (w == 0) REQUIRE(TTT::legal_mask(s) == 0);
-      break;
+      REQUIRE(o.reward[g] == (w == c[9] ? 1.0 : (w != 0 ? -1.0 : 0.0)));
+      if (w == 0) REQUIRE(empty_cells(c) == 0);
+      over[g] = 1;
     }
   }
+  for (int g = 0; g < kGames; ++g) REQUIRE(over[g]);
 }
 
-TEST_CASE("tic-tac-toe: fair coin for the first move", "[envs][tic_tac_toe]") {
+TEST_CASE("tic-tac-toe: fair coin for the first move, and the mask at reset", "[envs][tic_tac_toe]") {
   constexpr int kResets = 100000;
+  EngineEnvs envs("TicTacToe-v0", Precision::kFloat32, kResets);
+  const auto obs = envs.reset({5});
+  const auto s = envs.state();
   int agent_first = 0;
-  for (uint32_t env = 0; env < kResets; ++env) {
-    TTT::State s;
-    RandomStream rng(5, env, Stream::kReset, 0);
-    TTT::reset({}, s, rng);
-    const int marks = 9 - TTT::popcount9(TTT::legal_mask(s));
-    REQUIRE(marks == (s.agent == 1 ? 0 : 1));
-    agent_first += s.agent == 1;
+  for (int e = 0; e < kResets; ++e) {
+    const double* c = &s[e * kFields];
+    REQUIRE(9 - empty_cells(c) == (c[9] == 1 ? 0 : 1));
+    for (int i = 0; i < 9; ++i) REQUIRE(obs[e * 9 + i] == c[i]);
+    agent_first += c[9] == 1;
   }
   // Binomial(1e5, 0.5): sd 158; 5 sd = 791.
   CHECK(std::abs(agent_first - kResets / 2) < 791);

@@ -2,29 +2,30 @@
 // The environment contract. An environment is one header under simkit/envs/ declaring
 //
 //   template <class Real> struct Name {
-//     using Real;  using Action (int32_t: discrete, Real: one continuous value);  using Obs;
+//     using Real;
+//     static constexpr bool kDiscrete;       // Discrete(kNumActions) actions, else one value in
+//                                            // [kActionLow, kActionHigh]
 //     static constexpr const char* kId;  kMaxEpisodeSteps;  kObsDim;  kObsLow[] / kObsHigh[];
-//     kNumActions (discrete)  or  kActionLow / kActionHigh (continuous);
-//     struct Params { ... defaults ... };   // per batch
-//     struct State { ... };                 // per env, trivially copyable
-//     SIMKIT_HD static void reset(const Params&, State&, RandomStream&);
-//     SIMKIT_HD static Transition<Real> step(const Params&, State&, Action, RandomStream&);
-//     SIMKIT_HD static void observe(const Params&, const State&, Obs* out);
+//     using Obs;                             // float or int8_t: the observation's element type
+//     struct Params { ... defaults ... };    // per batch, the same for every env
+//     template <class V> struct StateOf { ... };  // per env, over lane type V (simkit/lanes.hpp)
+//     using State = StateOf<Real>;           // the stored state: trivially copyable
+//     template <class V> SIMKIT_HD static void reset(const Params&, StateOf<V>&, RandomStream<V>&);
+//     template <class V> SIMKIT_HD static Transition<V> step(const Params&, StateOf<V>&, ActionOf<Name, V>,
+//                                                            RandomStream<V>&);
+//     template <class V> SIMKIT_HD static void observe(const Params&, const StateOf<V>&, ObsOf<Name, V>* out);
 //     template <class P, class F> static void visit_params(P&, F&&);  // f(name, field&)
-//     template <class S, class F> static void visit_state(S&, F&&);   // f(name, field&)
+//     template <class S, class F> SIMKIT_HD static void visit_state(S&, F&&);   // f(name, field&)
 //     // optional: values reported in the step API's info after every step, read from the state the
-//     // step left (before any autoreset). Scalars only; "name[i]" entries are grouped into arrays.
-//     template <class F> SIMKIT_HD static void visit_info(const Params&, const State&, F&&);  // f(name, double)
+//     // step left (before any autoreset). "name[i]" entries are grouped into arrays.
+//     template <class V, class F> SIMKIT_HD static void visit_info(const Params&, const StateOf<V>&, F&&);
 //   };
 //
-// plus one line in envs.def. For the CPU backend to vectorize across envs, step() must be free of
-// control flow that gcc cannot if-convert: combine conditions with | and & (not || and &&), and choose
-// between values with ?: rather than if/else blocks that assign state; loops need fixed trip counts;
-// Params flags are int32_t, not bool, and a choice on a Params flag goes through math::select_uniform
-// (gcc 12 does not vectorize a select whose condition is the same for every lane); flags in returned
-// structs are int32_t too (a struct of bools stays in memory). Check with -fopt-info-vec-missed.
-// Check with -fopt-info-vec on host/src/cpu_precision.cpp. Truncation, autoreset, statistics, policies and batching belong to the
-// engine (rollout.hpp), never to an env.
+// plus one line in envs.def. V is float/double for one env (CUDA threads, the CPU reference path)
+// or a SIMD batch of envs (the CPU tile loop): write conditions as masks and choices as
+// lanes::select, loops over per-env conditions as "while any lane is still going" under a mask.
+// State fields are V (reals), lanes::Int<V> / lanes::Int8<V> (integers, stored as int32 / int8).
+// Truncation, autoreset, statistics, policies and batching belong to the engine (rollout.hpp).
 #pragma once
 
 #include <cstdint>
@@ -32,25 +33,35 @@
 #include <utility>
 
 #include "simkit/hd.hpp"
+#include "simkit/lanes.hpp"
 #include "simkit/math.hpp"
 #include "simkit/rng.hpp"
 
 namespace simkit {
 
-template <class Real>
+template <class V>
 struct Transition {
-  Real reward;
-  int32_t terminated;  // 1: natural end of the episode (the engine adds truncation)
+  V reward;
+  lanes::Mask<V> terminated;  // natural end of the episode (the engine adds truncation)
 };
 
+// An env's action for lane type V: Int<V> (discrete) or V (continuous).
+template <class Env, class V>
+using ActionOf = std::conditional_t<Env::kDiscrete, lanes::Int<V>, V>;
+// An observation element for lane type V.
+template <class Env, class V>
+using ObsOf = lanes::Rebind<typename Env::Obs, V>;
+
+// The scalar action type of Env (what callers pass).
 template <class Env>
-constexpr bool kDiscreteActions = std::is_integral_v<typename Env::Action>;
+using ActionScalar = std::conditional_t<Env::kDiscrete, int32_t, typename Env::Real>;
 
 enum class Precision { kFloat32, kFloat64 };
 
 namespace detail {
 struct InfoProbe {
-  SIMKIT_HD void operator()(const char*, double) const {}
+  template <class T>
+  SIMKIT_HD void operator()(const char*, const T&) const {}
 };
 }  // namespace detail
 

@@ -35,7 +35,7 @@ SIMKIT_HD float max_legal(const float* row, uint32_t mask) {
 }
 
 // The legal action with the largest value, ties broken uniformly (one draw from rng).
-SIMKIT_HD int greedy_action(const float* row, uint32_t mask, RandomStream& rng) {
+SIMKIT_HD int greedy_action(const float* row, uint32_t mask, RandomStream<float>& rng) {
   const float best = max_legal(row, mask);
   uint32_t ties = 0;
   for (int a = 0; a < kActions; ++a) ties += ((mask >> a) & 1u) && row[a] == best ? 1u : 0u;
@@ -50,9 +50,9 @@ SIMKIT_HD int greedy_action(const float* row, uint32_t mask, RandomStream& rng) 
 }
 
 // With probability epsilon a uniformly random legal move, else greedy_action.
-SIMKIT_HD int epsilon_greedy(const float* row, uint32_t mask, float epsilon, RandomStream& rng) {
-  if (rng.uniform01(0.0f) < epsilon) {
-    uint32_t k = rng.below(static_cast<uint32_t>(Env::popcount9(mask)));
+SIMKIT_HD int epsilon_greedy(const float* row, uint32_t mask, float epsilon, RandomStream<float>& rng) {
+  if (rng.uniform01() < epsilon) {
+    uint32_t k = rng.below(static_cast<uint32_t>(Env::popcount9<float>(mask)));
     for (int a = 0; a < kActions; ++a) {
       if ((mask >> a) & 1u) {
         if (k == 0) return a;
@@ -85,8 +85,9 @@ struct RoundParams {
 SIMKIT_HD void act_one(const float* q, const RoundParams& rp, uint32_t env, Env::State& s,
                               Experience& out) {
   const Env::Params p{};
-  RandomStream agent(rp.seed, env, Stream::kAgent, rp.round);
-  RandomStream env_rng(rp.seed, env, Stream::kStep, rp.round);
+  const Seeds seeds{rp.seed};
+  RandomStream<float> agent(seeds, env, Stream::kAgent, rp.round);
+  RandomStream<float> env_rng(seeds, env, Stream::kStep, rp.round);
   out.state = state_index(s);
   out.action = static_cast<int8_t>(epsilon_greedy(q + out.state * kActions, Env::legal_mask(s), rp.epsilon, agent));
   const Transition<float> tr = Env::step(p, s, out.action, env_rng);
@@ -95,7 +96,7 @@ SIMKIT_HD void act_one(const float* q, const RoundParams& rp, uint32_t env, Env:
   out.done = tr.terminated ? 1 : 0;
   out.reward = tr.reward;
   if (tr.terminated) {
-    RandomStream reset_rng(rp.seed, env, Stream::kReset, rp.round + 1);
+    RandomStream<float> reset_rng(seeds, env, Stream::kReset, rp.round + 1);
     Env::reset(p, s, reset_rng);
   }
 }

@@ -2,6 +2,7 @@
 // Expands envs.def: compile-time dispatch from an env id to its type, and EnvInfo from a header.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <type_traits>
 
@@ -44,8 +45,8 @@ EnvInfo make_env_info() {
     info.obs_low.push_back(Env::kObsLow[i]);
     info.obs_high.push_back(Env::kObsHigh[i]);
   }
-  info.discrete = kDiscreteActions<Env>;
-  if constexpr (kDiscreteActions<Env>) {
+  info.discrete = Env::kDiscrete;
+  if constexpr (Env::kDiscrete) {
     info.num_actions = Env::kNumActions;
   } else {
     info.action_low = Env::kActionLow;
@@ -57,12 +58,12 @@ EnvInfo make_env_info() {
   typename Env::Params p{};
   Env::visit_params(p, [&](const char* name, auto&) { info.param_names.push_back(name); });
   if constexpr (kHasInfo<Env>) {
-    Env::visit_info(p, s, [&](const char* name, double) { info.info_fields.push_back(name); });
+    Env::visit_info(p, s, [&](const char* name, const auto&) { info.info_fields.push_back(name); });
   }
-  info.state_bytes = sizeof(typename Env::State);
-  info.env_bytes = sizeof(typename Env::State) + sizeof(uint32_t) + sizeof(Real);
+  info.state_bytes = StateColumns<Env>::bytes_per_env();
+  info.env_bytes = info.state_bytes + sizeof(uint32_t) + sizeof(Real);  // + elapsed and episode return
   info.obs_bytes = sizeof(typename Env::Obs) * Env::kObsDim;
-  info.action_bytes = sizeof(typename Env::Action);
+  info.action_bytes = sizeof(ActionScalar<Env>);
   info.reward_bytes = sizeof(Real);
   return info;
 }
@@ -90,16 +91,16 @@ typename Env::Params make_params(const std::map<std::string, double>& values) {
 
 // Every action inside the action space (NaN is not), checked before any env state changes.
 template <class Env>
-void validate_actions(const typename Env::Action* a, int64_t n) {
+void validate_actions(const ActionScalar<Env>* a, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    if constexpr (kDiscreteActions<Env>) {
+    if constexpr (Env::kDiscrete) {
       if (a[i] < 0 || a[i] >= Env::kNumActions) {
         throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, " +
                           std::to_string(Env::kNumActions) + ")");
       }
-    } else if (!(a[i] >= Env::kActionLow && a[i] <= Env::kActionHigh)) {  // false for NaN
-      throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [" +
-                        std::to_string(Env::kActionLow) + ", " + std::to_string(Env::kActionHigh) + "]");
+    } else if (!std::isfinite(a[i])) {
+      // Finite values outside the Box are fine: the env clips them as its Gymnasium reference does.
+      throw ConfigError("actions[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is not a finite number");
     }
   }
 }
@@ -107,9 +108,13 @@ void validate_actions(const typename Env::Action* a, int64_t n) {
 template <class Env>
 EngineParams make_engine_params(const SimConfig& c) {
   EngineParams e;
-  e.seed = c.seed;
+  e.seeds.seed = c.seed;
+  e.seeds.first_env = static_cast<uint32_t>(c.env_offset);
   e.max_episode_steps = static_cast<uint32_t>(c.max_episode_steps < 0 ? Env::kMaxEpisodeSteps : c.max_episode_steps);
   return e;
 }
+
+// num_envs in [1, 2^32): env indices are 32-bit in the random-number counters. ConfigError otherwise.
+void check_batch_size(int64_t num_envs);
 
 }  // namespace simkit

@@ -1,79 +1,131 @@
 // SPDX-License-Identifier: Apache-2.0
-// Counter-based randomness (Philox4x32-10 from Random123). Every draw is a pure function of
+// Counter-based randomness: Philox4x32-10 (Salmon et al. 2011, as Random123 defines it; the tests
+// check it against Random123's philox4x32), written once over lane types so a CPU lane, a SIMD
+// lane and a CUDA thread draw the same numbers. Every draw is a pure function of
 // (seed, env index, stream, step, draw number), so results do not depend on thread count, batch
-// split, chunk size or backend.
+// split, chunk size, SIMD target or backend.
 #pragma once
-
-#include <Random123/philox.h>
 
 #include <cstdint>
 
-#include "simkit/hd.hpp"
+#include "simkit/lanes.hpp"
 
 namespace simkit {
 
 // Which consumer a draw belongs to; kept in the counter so streams never overlap.
 enum class Stream : uint32_t { kReset = 1, kStep = 2, kPolicy = 3, kAgent = 4 };  // kAgent: learners (qlearning.hpp)
 
+// Four words of one Philox block, for each lane.
+template <class U>
 struct Words4 {
-  uint32_t w[4];
+  U w[4];
 };
 
-// One Philox block. key = seed; counter = (block, step low, stream | step high, env).
-SIMKIT_HD Words4 philox_block(uint64_t seed, uint32_t env, Stream stream, uint64_t step, uint32_t block) {
-  const philox4x32_key_t key = {{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}};
+// Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1); U: unsigned 32-bit lanes.
+template <class U>
+SIMKIT_HD Words4<U> philox4x32_10(U c0, U c1, U c2, U c3, U k0, U k1) {
+  const U m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const U hi0 = lanes::mul_high(m0, c0), lo0 = m0 * c0;
+    const U hi1 = lanes::mul_high(m1, c2), lo1 = m1 * c2;
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+  }
+  return {{c0, c1, c2, c3}};
+}
+
+// The seeds of a batch: one for every env, or one per env (reset(seed=[...])), env_seeds[env -
+// first_env] for the batch's envs first_env, first_env + 1, ...
+struct Seeds {
+  uint64_t seed = 0;
+  const uint64_t* env_seeds = nullptr;
+  uint32_t first_env = 0;
+};
+
+// Philox keys: the seed of each lane's env.
+template <class U>
+struct SeedKey {
+  U lo, hi;
+};
+template <class U>
+SIMKIT_HD SeedKey<U> seed_key(const Seeds& seeds, const U& env) {
+  if (!seeds.env_seeds) return {U(static_cast<uint32_t>(seeds.seed)), U(static_cast<uint32_t>(seeds.seed >> 32))};
+  // the little-endian halves of the env's seed
+  const uint32_t* halves = reinterpret_cast<const uint32_t*>(seeds.env_seeds);
+  const U local = env - seeds.first_env;
+  const U twice = local + local;
+  return {lanes::gather(halves, twice), lanes::gather(halves, twice + 1u)};
+}
+
+// One Philox block: key = seed, counter = (block, step low, stream | step high, env).
+template <class U>
+SIMKIT_HD Words4<U> philox_block(const SeedKey<U>& key, const U& env, Stream stream, uint64_t step, uint32_t block) {
   const uint32_t high = (static_cast<uint32_t>(stream) << 24) | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu);
-  const philox4x32_ctr_t ctr = {{block, static_cast<uint32_t>(step), high, env}};
-  const philox4x32_ctr_t out = philox4x32_R(10, ctr, key);
-  return Words4{{out.v[0], out.v[1], out.v[2], out.v[3]}};
+  return philox4x32_10<U>(U(block), U(static_cast<uint32_t>(step)), U(high), env, key.lo, key.hi);
 }
 
-SIMKIT_HD float u01_float(uint32_t w) { return static_cast<float>(w >> 8) * 0x1.0p-24f; }  // [0, 1)
-SIMKIT_HD double u01_double(uint32_t hi, uint32_t lo) {                                  // [0, 1)
-  return static_cast<double>((static_cast<uint64_t>(hi) << 21) ^ (lo >> 11)) * 0x1.0p-53;
+// Uniform in [0, 1) from 24 random bits (float) or 53 (double, from two words), exactly as
+// float(w >> 8) * 2^-24 and float64((hi << 21) ^ (lo >> 11)) * 2^-53.
+template <class U>
+SIMKIT_HD lanes::Float<U> u01_float(const U& w) {
+  return lanes::cast<float>(w >> 8) * 0x1.0p-24f;
+}
+template <class U>
+SIMKIT_HD lanes::Double<U> u01_double(const U& hi, const U& lo) {
+  // hi * 2^21 + (lo >> 11), from conversions of values below 2^31 (every lane type converts those).
+  const lanes::Double<U> top = lanes::cast<double>(hi >> 1) * 0x1.0p22;
+  const lanes::Double<U> rest = lanes::cast<double>(((hi & 1u) << 21) | (lo >> 11));
+  return (top + rest) * 0x1.0p-53;
 }
 
-// The random numbers one env may draw in one reset or one step, in order.
+// The random numbers one env (per lane) may draw in one reset or one step, in order. V is the
+// env's real lane type; every lane draws at the same positions of its own stream.
+template <class V>
 class RandomStream {
  public:
-  SIMKIT_HD RandomStream(uint64_t seed, uint32_t env, Stream stream, uint64_t step)
-      : RandomStream(nullptr, seed, env, stream, step) {}
-  // With per-env seeds (indexed by env) when env_seeds is not null. The seed is looked up at the
-  // first draw, so a stream an env never draws from costs nothing (and keeps the CPU loop vectorizable).
-  SIMKIT_HD RandomStream(const uint64_t* env_seeds, uint64_t seed, uint32_t env, Stream stream, uint64_t step)
-      : env_seeds_(env_seeds), seed_(seed), step_(step), env_(env), stream_(stream) {}
+  using U = lanes::UInt<V>;
 
-  SIMKIT_HD uint32_t next_u32() {
+  SIMKIT_HD RandomStream(const Seeds& seeds, const U& env, Stream stream, uint64_t step)
+      : seeds_(seeds), step_(step), env_(env), stream_(stream) {}
+
+  SIMKIT_HD U next_u32() {
     if (used_ == 4) {
-      words_ = philox_block(env_seeds_ ? env_seeds_[env_] : seed_, env_, stream_, step_, block_++);
+      // The key is looked up at the first draw: a stream an env never draws from costs nothing.
+      if (block_ == 0) key_ = seed_key(seeds_, env_);
+      words_ = philox_block(key_, env_, stream_, step_, block_++);
       used_ = 0;
     }
     return words_.w[used_++];
   }
-  // Uniform in [0, 1): 24 random bits for float, 53 for double.
-  SIMKIT_HD float uniform01(float) { return u01_float(next_u32()); }
-  SIMKIT_HD double uniform01(double) {
-    const uint32_t hi = next_u32();
-    return u01_double(hi, next_u32());
+  // Uniform in [0, 1): 24 random bits for float lanes, 53 for double lanes.
+  SIMKIT_HD V uniform01() {
+    if constexpr (sizeof(lanes::Scalar<V>) == 4) {
+      return u01_float(next_u32());
+    } else {
+      const U hi = next_u32();
+      return u01_double(hi, next_u32());
+    }
   }
-  template <class Real>
-  SIMKIT_HD Real uniform(Real low, Real high) {
-    return low + (high - low) * uniform01(Real{});
-  }
+  SIMKIT_HD V uniform(const V& low, const V& high) { return low + (high - low) * uniform01(); }
   // Uniform integer in [0, n) (Lemire's multiply-shift; bias below n / 2^32).
-  SIMKIT_HD uint32_t below(uint32_t n) {
-    return static_cast<uint32_t>((static_cast<uint64_t>(next_u32()) * n) >> 32);
-  }
+  SIMKIT_HD U below(const U& n) { return lanes::mul_high(next_u32(), n); }
 
  private:
-  const uint64_t* env_seeds_;
-  uint64_t seed_;
+  Seeds seeds_;
   uint64_t step_;
-  uint32_t env_;
+  U env_;
   Stream stream_;
+  // Filled at the first draw (a stream that is never drawn from costs nothing).
+  SeedKey<U> key_{};
   uint32_t block_ = 0;
   int used_ = 4;
-  Words4 words_{};
+  Words4<U> words_;
 };
 
 }  // namespace simkit

@@ -1,43 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-// The engine's per-env logic, written once for the CPU thread loop and the CUDA kernel:
-// step (with truncation and episode bookkeeping), reset, the built-in random policy, and the
-// Gymnasium step-API transition with its three autoreset modes.
+// The engine's per-env logic over lane types, written once for the CPU tile loop (SIMD lanes), the
+// CPU reference path (scalar lanes) and the CUDA kernels (one thread, scalar lanes): step with
+// truncation and episode bookkeeping, reset, the built-in random policy, the per-step rollout
+// sequence, and the Gymnasium step-API transition with its three autoreset modes.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 
 #include "simkit/env.hpp"
+#include "simkit/soa.hpp"
 
 namespace simkit {
 
 // Settings the engine applies to every env of a batch.
 struct EngineParams {
-  uint64_t seed = 0;
-  const uint64_t* env_seeds = nullptr;  // per-env seeds by global env index (reset(seed=[...])), else null
-  uint32_t max_episode_steps = 0;       // truncate after this many steps; 0 = never
-
-  SIMKIT_HD uint64_t seed_for(uint32_t env) const { return env_seeds ? env_seeds[env] : seed; }
+  Seeds seeds;
+  uint32_t max_episode_steps = 0;  // truncate after this many steps; 0 = never
 };
 
-// Per-env engine data, structure of arrays, owned by a backend.
-template <class Env>
-struct BatchView {
-  typename Env::State* state;
-  uint32_t* elapsed;                    // steps taken in the current episode
-  typename Env::Real* episode_return;  // reward summed over the current episode
-};
-
-template <class Real>
+template <class V>
 struct StepOutcome {
-  Real reward;
-  int32_t terminated;  // 0/1: int32_t, as bools would keep the struct in memory and the loop scalar
-  int32_t truncated;
-  SIMKIT_HD int32_t done() const { return terminated | truncated; }
+  V reward;
+  lanes::Mask<V> terminated;
+  lanes::Mask<V> truncated;
+  SIMKIT_HD lanes::Mask<V> done() const { return terminated | truncated; }
 };
 
-// Episodes completed during a rollout. Integer fields are exact; return_sum is summed per tile or
-// block in a fixed order, so it does not depend on the thread count.
+// Episodes completed during a rollout, summed over one tile (CPU) or block (CUDA) in a fixed order.
 struct EpisodeStats {
   uint64_t episodes = 0;
   uint64_t length_sum = 0;
@@ -48,44 +38,46 @@ struct EpisodeStats {
     length_sum += o.length_sum;
     return_sum += o.return_sum;
   }
+  // One ended episode of one env.
+  template <class Real>
+  SIMKIT_HD void count(uint32_t elapsed, Real episode_return) {
+    episodes += 1;
+    length_sum += elapsed;
+    return_sum += static_cast<double>(episode_return);
+  }
 };
 
 // The reset that happens before step t of the batch's clock draws from (seed, env, kReset, t).
-template <class Env>
-SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
-                         typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return) {
-  RandomStream rng(e.env_seeds, e.seed, env, Stream::kReset, t);
+template <class Env, class V>
+SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env, uint64_t t,
+                         typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed, V& episode_return) {
+  RandomStream<V> rng(e.seeds, env, Stream::kReset, t);
   Env::reset(p, s, rng);
-  elapsed = 0;
-  episode_return = 0;
+  elapsed = 0u;
+  episode_return = V(0);
 }
 
-// One transition of one env at batch step t. Gymnasium's TimeLimit rule: truncated once the episode
-// has taken max_episode_steps steps, ORed with a natural termination on the same step.
-template <class Env>
-SIMKIT_HD StepOutcome<typename Env::Real> step_one(const typename Env::Params& p, const EngineParams& e, uint32_t env,
-                                                   uint64_t t, typename Env::State& s, uint32_t& elapsed,
-                                                   typename Env::Real& episode_return,
-                                                   typename Env::Action action) {
-  RandomStream rng(e.env_seeds, e.seed, env, Stream::kStep, t);
-  const Transition<typename Env::Real> tr = Env::step(p, s, action, rng);
-  elapsed += 1;
+// One transition at batch step t. Gymnasium's TimeLimit rule: truncated once the episode has taken
+// max_episode_steps steps, ORed with a natural termination on the same step.
+template <class Env, class V>
+SIMKIT_HD StepOutcome<V> step_one(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                                  uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                                  V& episode_return, const ActionOf<Env, V>& action) {
+  RandomStream<V> rng(e.seeds, env, Stream::kStep, t);
+  const Transition<V> tr = Env::step(p, s, action, rng);
+  elapsed += 1u;
   episode_return += tr.reward;
-  const int32_t truncated = (e.max_episode_steps != 0) & (elapsed >= e.max_episode_steps);
+  // One signed compare, no branch: both counts stay below 2^31 (SimConfig and set_elapsed check
+  // the limit), and "never" compares against the largest int32.
+  const int32_t last_step = e.max_episode_steps != 0 ? static_cast<int32_t>(e.max_episode_steps - 1) : INT32_MAX;
+  const lanes::Mask<V> truncated = lanes::cast<int32_t>(elapsed) > lanes::Int<V>(last_step);
   return {tr.reward, tr.terminated, truncated};
 }
 
-template <class Real>
-SIMKIT_HD void count_episode(EpisodeStats& stats, bool done, uint32_t elapsed, Real episode_return) {
-  stats.episodes += done ? 1 : 0;
-  stats.length_sum += done ? elapsed : 0;
-  stats.return_sum += done ? static_cast<double>(episode_return) : 0.0;
-}
-
-// The built-in policy: actions uniform over the action space, drawn on the device from
+// The built-in policy: actions uniform over the action space, drawn from
 // (seed, env, kPolicy, t / kStepsPerBlock). Discrete spaces of 2^k actions use k bits per step
-// (exactly uniform, 128 / k steps per Philox block); others use 32 bits per step.
-template <class Env, bool kDiscrete = kDiscreteActions<Env>>
+// (exactly uniform, 128 / k steps per Philox block); others use one 32-bit word per step.
+template <class Env, bool kDiscrete = Env::kDiscrete>
 struct RandomPolicy;
 
 namespace detail {
@@ -94,8 +86,9 @@ constexpr int log2_if_pow2(int n) {
   while ((1 << bits) < n) ++bits;
   return (1 << bits) == n && bits > 0 ? bits : 32;
 }
-SIMKIT_HD uint32_t pick_word(const Words4& w, uint32_t i) {
-  // Ternaries rather than w.w[i]: a dynamic index would move the words to local memory on the GPU.
+// w.w[i] without a dynamic index, which would move the words to local memory on the GPU.
+template <class U>
+SIMKIT_HD U pick_word(const Words4<U>& w, uint32_t i) {
   return i == 0 ? w.w[0] : (i == 1 ? w.w[1] : (i == 2 ? w.w[2] : w.w[3]));
 }
 }  // namespace detail
@@ -105,22 +98,20 @@ struct RandomPolicy<Env, true> {
   static constexpr int kBits = detail::log2_if_pow2(Env::kNumActions);
   static constexpr uint32_t kStepsPerBlock = 128 / kBits;
 
-  SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
-    return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
+  template <class U>
+  SIMKIT_HD static Words4<U> draw(const SeedKey<U>& key, const U& env, uint64_t t) {
+    return philox_block(key, env, Stream::kPolicy, t / kStepsPerBlock, 0);
   }
-  // Which of the block's four words step t reads: the same for every env, so the CPU picks the word
-  // row outside its loop over envs (a per-lane select on it would not vectorize).
+  // Which of the block's four words step t reads: the same for every env.
   SIMKIT_HD static uint32_t word_index(uint64_t t) { return static_cast<uint32_t>(t % kStepsPerBlock) * kBits >> 5; }
-  SIMKIT_HD static typename Env::Action action_from_word(uint32_t word, uint64_t t) {
+  template <class V>
+  SIMKIT_HD static lanes::Int<V> action_from_word(const lanes::UInt<V>& word, uint64_t t) {
     if constexpr (kBits == 32) {
-      return static_cast<typename Env::Action>((static_cast<uint64_t>(word) * Env::kNumActions) >> 32);
+      return lanes::cast<int32_t>(lanes::mul_high(word, lanes::UInt<V>(Env::kNumActions)));
     } else {
-      const uint32_t bit = static_cast<uint32_t>(t % kStepsPerBlock) * kBits;
-      return static_cast<typename Env::Action>((word >> (bit & 31)) & ((1u << kBits) - 1));
+      const int bit = static_cast<int>(static_cast<uint32_t>(t % kStepsPerBlock) * kBits) & 31;
+      return lanes::cast<int32_t>((word >> bit) & ((1u << kBits) - 1));
     }
-  }
-  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
-    return action_from_word(detail::pick_word(w, word_index(t)), t);
   }
 };
 
@@ -128,103 +119,170 @@ template <class Env>
 struct RandomPolicy<Env, false> {
   static constexpr uint32_t kStepsPerBlock = 4;
 
-  SIMKIT_HD static Words4 draw(uint64_t seed, uint32_t env, uint64_t t) {
-    return philox_block(seed, env, Stream::kPolicy, t / kStepsPerBlock, 0);
+  template <class U>
+  SIMKIT_HD static Words4<U> draw(const SeedKey<U>& key, const U& env, uint64_t t) {
+    return philox_block(key, env, Stream::kPolicy, t / kStepsPerBlock, 0);
   }
   SIMKIT_HD static uint32_t word_index(uint64_t t) { return static_cast<uint32_t>(t % kStepsPerBlock); }
-  SIMKIT_HD static typename Env::Action action_from_word(uint32_t word, uint64_t) {
-    using Action = typename Env::Action;
-    return static_cast<Action>(Env::kActionLow) +
-           static_cast<Action>(Env::kActionHigh - Env::kActionLow) * static_cast<Action>(u01_float(word));
-  }
-  SIMKIT_HD static typename Env::Action action(const Words4& w, uint64_t t) {
-    return action_from_word(detail::pick_word(w, word_index(t)), t);
+  template <class V>
+  SIMKIT_HD static V action_from_word(const lanes::UInt<V>& word, uint64_t) {
+    using Real = typename Env::Real;
+    return V(static_cast<Real>(Env::kActionLow)) +
+           V(static_cast<Real>(Env::kActionHigh - Env::kActionLow)) * lanes::cast<Real>(u01_float(word));
   }
 };
+
+// What a rollout step records: nothing (throughput), or its trajectory (see TrajectoryChunk).
+struct NoRecord {
+  template <class S, class A>
+  SIMKIT_HD void before(const S&, const A&) {}
+  template <class O>
+  SIMKIT_HD void after(const O&) {}
+};
+
+// The per-step sequence of a rollout, for the envs of lanes `env` at batch step t: the policy's
+// action from this step's word, the record of what the step saw, the transition with truncation and
+// bookkeeping. Returns the lanes whose episode ended; the caller counts those (EpisodeStats::count)
+// and resets them with reset_one at t + 1 before their next step.
+template <class Env, class V, class Record>
+SIMKIT_HD lanes::Mask<V> rollout_step(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                                      uint64_t t, const lanes::UInt<V>& word, typename Env::template StateOf<V>& s,
+                                      lanes::UInt<V>& elapsed, V& episode_return, Record& record) {
+  const ActionOf<Env, V> a = RandomPolicy<Env>::template action_from_word<V>(word, t);
+  record.before(s, a);
+  const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, a);
+  record.after(o);
+  return o.done();
+}
 
 // ---- Gymnasium step API -------------------------------------------------------------------------
 
 enum class AutoresetMode : int { kNextStep = 0, kSameStep = 1, kDisabled = 2 };
 
-// Where one env's step-API results go. final_obs/has_final are used in same_step mode only.
+// The caller's step-API buffers, env-major (obs row i at obs + i * kObsDim). final_obs/has_final:
+// same_step mode only; info: num_envs x n_info, for envs with visit_info.
 template <class Env>
-struct StepSlot {
+struct StepBuffersView {
   typename Env::Obs* obs;
   typename Env::Real* reward;
   uint8_t* terminated;
   uint8_t* truncated;
   typename Env::Obs* final_obs;
   uint8_t* has_final;
-  double* info;  // the env's visit_info values (required when the env has info fields)
+  double* info;
+  int n_info;
 };
 
-// One env's step through the public API, with Gymnasium's autoreset semantics:
+// Which buffer row each lane writes: consecutive rows from `first` (a vector of neighbouring envs),
+// or the rows listed in `index` (envs collected from across a block; a list padded by repeating
+// its last entry writes that row twice, with the same values).
+struct ContiguousRows {
+  size_t first;
+  SIMKIT_HD size_t operator()(int lane) const { return first + static_cast<size_t>(lane); }
+};
+struct ListedRows {
+  const uint32_t* index;
+  SIMKIT_HD size_t operator()(int lane) const { return index[lane]; }
+};
+
+template <class V, class Rows>
+SIMKIT_HD void put(const V& v, lanes::Scalar<V>* base, const Rows& rows) {
+  if constexpr (std::is_same_v<Rows, ContiguousRows>) {
+    lanes::store(v, base + rows.first);
+  } else {
+    lanes::Scalar<V> tmp[lanes::kWidth<V>];
+    lanes::store(v, tmp);
+    for (int l = 0; l < lanes::kWidth<V>; ++l) base[rows(l)] = tmp[l];
+  }
+}
+template <class V, class Rows>
+SIMKIT_HD void put_flags(const lanes::Mask<V>& m, uint8_t* base, const Rows& rows) {
+  if constexpr (std::is_same_v<Rows, ContiguousRows>) {
+    lanes::store_flags(m, base + rows.first);
+  } else {
+    const uint32_t bits = lanes::bits(m);
+    for (int l = 0; l < lanes::kWidth<V>; ++l) base[rows(l)] = static_cast<uint8_t>((bits >> l) & 1u);
+  }
+}
+// The env's observation of every lane into its row of obs.
+template <class Env, class V, class Rows>
+SIMKIT_HD void put_obs(const typename Env::Params& p, const typename Env::template StateOf<V>& s,
+                       typename Env::Obs* obs, const Rows& rows) {
+  ObsOf<Env, V> cols[Env::kObsDim];
+  Env::observe(p, s, cols);
+  if constexpr (std::is_same_v<Rows, ContiguousRows>) {
+    lanes::store_rows(cols, Env::kObsDim, obs + rows.first * Env::kObsDim);
+  } else {
+    for (int d = 0; d < Env::kObsDim; ++d) {
+      typename Env::Obs tmp[lanes::kWidth<V>];
+      lanes::store(cols[d], tmp);
+      for (int l = 0; l < lanes::kWidth<V>; ++l) obs[rows(l) * Env::kObsDim + d] = tmp[l];
+    }
+  }
+}
+// The env's visit_info values of every lane into its row of info (num_envs x n_info).
+template <class Env, class V, class Rows>
+SIMKIT_HD void put_info(const typename Env::Params& p, const typename Env::template StateOf<V>& s, double* info,
+                        int n_info, const Rows& rows) {
+  int k = 0;
+  Env::visit_info(p, s, [&](const char*, const auto& value) {
+    using L = std::remove_cv_t<std::remove_reference_t<decltype(value)>>;
+    lanes::Scalar<L> v[lanes::kWidth<L>];
+    lanes::store(value, v);
+    for (int l = 0; l < lanes::kWidth<L>; ++l) info[rows(l) * static_cast<size_t>(n_info) + k] = static_cast<double>(v[l]);
+    ++k;
+  });
+}
+
+// One step-API call for the envs of a set of lanes, with Gymnasium's autoreset semantics:
 // next_step: the call after an episode ended resets that env, ignores its action and returns the
-//            reset observation with reward 0 and both flags false;
+//            reset observation and info with reward 0 and both flags false;
 // same_step: an ended episode's last observation goes to final_obs and the env resets in the same call;
 // disabled:  ended envs stay as they are until the caller resets them.
-//
-// It comes in two parts so the CPU can vectorize the first across envs: api_step_transition runs the
-// transition and writes its outputs for every env (also for one whose pending reset will overwrite
-// them), without branches; api_step_finish then handles the few envs that reset. api_step_one is the
-// two together, for one env.
-
-// Returns whether this env needs api_step_finish. kMode is a template parameter so the CPU loop over
-// envs has no branch on it; info is written when the env has info fields (out.info must then be set).
-template <class Env, AutoresetMode kMode>
-SIMKIT_HD bool api_step_transition(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
-                                   typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
-                                   uint8_t& needs_reset, typename Env::Action action, const StepSlot<Env>& out) {
-  const StepOutcome<typename Env::Real> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
-  if constexpr (kHasInfo<Env>) {
-    int k = 0;
-    Env::visit_info(p, s, [&](const char*, double v) { out.info[k++] = v; });
-  }
-  *out.reward = o.reward;
-  *out.terminated = static_cast<uint8_t>(o.terminated);
-  *out.truncated = static_cast<uint8_t>(o.truncated);
-  Env::observe(p, s, out.obs);
+// In two parts: api_step_transition runs the transition for every lane and writes its outputs, and
+// returns the lanes that need api_step_finish (a reset); the CPU collects those lanes from a block
+// and finishes them together, a CUDA thread finishes its env when it needs it. needs_reset: the
+// lanes an earlier call left waiting for a reset (next_step and disabled modes), updated here.
+template <class Env, AutoresetMode kMode, class V>
+SIMKIT_HD lanes::Mask<V> api_step_transition(const typename Env::Params& p, const EngineParams& e,
+                                             const lanes::UInt<V>& env, uint64_t t,
+                                             typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                                             V& episode_return, lanes::Mask<V>& needs_reset,
+                                             const ActionOf<Env, V>& action, const StepBuffersView<Env>& out,
+                                             const ContiguousRows& rows) {
+  const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
+  if constexpr (kHasInfo<Env>) put_info<Env>(p, s, out.info, out.n_info, rows);
+  put(o.reward, out.reward, rows);
+  put_flags<V>(o.terminated, out.terminated, rows);
+  put_flags<V>(o.truncated, out.truncated, rows);
+  put_obs<Env>(p, s, out.obs, rows);
   if constexpr (kMode == AutoresetMode::kSameStep) {
-    *out.has_final = static_cast<uint8_t>(o.done());
-    Env::observe(p, s, out.final_obs);  // meaningful where has_final is set
-    return o.done() != 0;
+    put_flags<V>(o.done(), out.has_final, rows);
+    put_obs<Env>(p, s, out.final_obs, rows);  // meaningful where has_final is set
+    return o.done();
   } else if constexpr (kMode == AutoresetMode::kNextStep) {
-    const int32_t pending = needs_reset;
-    needs_reset = static_cast<uint8_t>(pending ? 0 : o.done());
-    return pending != 0;
+    const lanes::Mask<V> pending = needs_reset;
+    needs_reset = (!pending) & o.done();
+    return pending;
   } else {
-    needs_reset = static_cast<uint8_t>(o.done());
-    return false;
+    needs_reset = o.done();
+    return lanes::Mask<V>(false);
   }
 }
 
-template <class Env, AutoresetMode kMode>
-SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
-                               typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
-                               const StepSlot<Env>& out) {
-  if constexpr (kMode == AutoresetMode::kSameStep) {
-    reset_one<Env>(p, e, env, t + 1, s, elapsed, episode_return);
-    Env::observe(p, s, out.obs);
-  } else {
-    // next_step: this call is the reset step of an episode that ended in the previous call.
-    reset_one<Env>(p, e, env, t, s, elapsed, episode_return);
-    Env::observe(p, s, out.obs);
-    if constexpr (kHasInfo<Env>) {
-      int k = 0;
-      Env::visit_info(p, s, [&](const char*, double) { out.info[k++] = 0; });
-    }
-    *out.reward = 0;
-    *out.terminated = 0;
-    *out.truncated = 0;
-  }
-}
-
-template <class Env, AutoresetMode kMode>
-SIMKIT_HD void api_step_one(const typename Env::Params& p, const EngineParams& e, uint32_t env, uint64_t t,
-                            typename Env::State& s, uint32_t& elapsed, typename Env::Real& episode_return,
-                            uint8_t& needs_reset, typename Env::Action action, const StepSlot<Env>& out) {
-  if (api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, episode_return, needs_reset, action, out)) {
-    api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, episode_return, out);
+// The reset half, for lanes that all need it.
+template <class Env, AutoresetMode kMode, class V, class Rows>
+SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                               uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                               V& episode_return, const StepBuffersView<Env>& out, const Rows& rows) {
+  // same_step: the next episode starts before step t + 1; next_step: this call is its reset step.
+  reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
+  put_obs<Env>(p, s, out.obs, rows);
+  if constexpr (kMode == AutoresetMode::kNextStep) {
+    if constexpr (kHasInfo<Env>) put_info<Env>(p, s, out.info, out.n_info, rows);
+    put(V(0), out.reward, rows);
+    put_flags<V>(lanes::Mask<V>(false), out.terminated, rows);
+    put_flags<V>(lanes::Mask<V>(false), out.truncated, rows);
   }
 }
 

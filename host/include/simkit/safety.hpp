@@ -22,20 +22,23 @@ struct Layer {
   Real penalty;    // added to the reward on a violation
   bool terminate;  // end the episode on a violation
 
-  SIMKIT_HD bool violated(const Real* values) const {
-    bool out = false;
+  // The lanes where some value is outside its box (or NaN), values being lanes V.
+  template <class V>
+  SIMKIT_HD lanes::Mask<V> violated(const V* values) const {
+    lanes::Mask<V> out = lanes::Mask<V>(false);
     for (int i = 0; i < N; ++i) {
-      const Real v = values[box[i].index];
-      out = out || !(v >= box[i].low && v <= box[i].high);  // NaN violates
+      const V v = values[box[i].index];
+      out = out | !((v >= box[i].low) & (v <= box[i].high));
     }
     return out;
   }
 
-  // Checks values and applies the penalty and termination to tr; returns whether it was violated.
-  SIMKIT_HD bool apply(const Real* values, Transition<Real>& tr) const {
-    const bool v = violated(values);
-    tr.reward += v ? penalty : Real(0);
-    tr.terminated = tr.terminated || (v && terminate);
+  // Checks values and applies the penalty and termination to tr; returns the violating lanes.
+  template <class V>
+  SIMKIT_HD lanes::Mask<V> apply(const V* values, Transition<V>& tr) const {
+    const lanes::Mask<V> v = violated(values);
+    tr.reward = tr.reward + lanes::select(v, V(penalty), V(0));
+    if (terminate) tr.terminated = tr.terminated | v;
     return v;
   }
 };

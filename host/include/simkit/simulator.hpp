@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "simkit/env.hpp"
+#include "simkit/exact_sum.hpp"
 #include "simkit/rollout.hpp"
 
 namespace simkit {
@@ -59,9 +60,29 @@ struct SimConfig {
 
 struct RolloutStats {
   uint64_t steps = 0;  // env steps (num_envs x batch steps)
+  // episodes.return_sum is the exact sum of the per-tile (CPU) or per-block (CUDA) sums, rounded
+  // once: the same for any order the tiles are added in.
   EpisodeStats episodes;
+
+  void add_tile(const EpisodeStats& tile) {
+    episodes.episodes += tile.episodes;
+    episodes.length_sum += tile.length_sum;
+    returns_.add(tile.return_sum);
+    episodes.return_sum = returns_.value();
+  }
+  void merge(const RolloutStats& other) {
+    steps += other.steps;
+    episodes.episodes += other.episodes.episodes;
+    episodes.length_sum += other.episodes.length_sum;
+    returns_.add(other.returns_);
+    episodes.return_sum = returns_.value();
+  }
+  const ExactSum& returns() const { return returns_; }
   double mean_episode_length() const { return episodes.episodes ? double(episodes.length_sum) / episodes.episodes : 0; }
   double mean_episode_return() const { return episodes.episodes ? episodes.return_sum / episodes.episodes : 0; }
+
+ private:
+  ExactSum returns_;
 };
 
 // Host-side buffers for one step-API call, num_envs entries each (obs: num_envs x obs_dim).
@@ -109,6 +130,9 @@ class Simulator {
   virtual const EnvInfo& info() const = 0;
   virtual const SimConfig& config() const = 0;
   virtual std::string device_name() const = 0;
+  // The vector instruction set the CPU kernels run with ("avx512", "avx2", "neon", "scalar"); ""
+  // on CUDA.
+  virtual std::string simd_target() const { return ""; }
 
   // Throughput mode: the built-in random policy for `steps` batch steps in chunks of `chunk`, ended
   // episodes restarting in the same step; only statistics leave the backend.
@@ -121,8 +145,10 @@ class Simulator {
   virtual double last_rollout_seconds() const { return -1; }
 
   // Step API. reset: the envs where mask is null or mask[i] != 0, then the observation of every env
-  // into obs. seeds: none (continue), one (every env), or one per env; seeding restarts the clock.
-  virtual void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs) = 0;
+  // into obs and, for envs with info fields, the info of every env into info (num_envs x
+  // info_fields; either may be null). seeds: none (continue), one (every env), or one per env;
+  // seeding restarts the clock.
+  virtual void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs, double* info = nullptr) = 0;
   virtual void step(const void* actions, const StepBuffers& out) = 0;
 
   // State as float64, num_envs x state_fields (exact for every field type used by envs).

@@ -17,8 +17,8 @@ namespace simkit::envs {
 template <class R>
 struct Acrobot {
   using Real = R;
-  using Action = int32_t;  // torque on the joint between the links: 0 -> -1 N m, 1 -> 0, 2 -> +1 N m
   using Obs = float;
+  static constexpr bool kDiscrete = true;  // torque on the joint between the links: 0 -> -1 N m, 1 -> 0, 2 -> +1 N m
 
   static constexpr const char* kId = "Acrobot-v1";
   static constexpr int kMaxEpisodeSteps = 500;
@@ -52,53 +52,59 @@ struct Acrobot {
     Real reset_high = 0.1;
   };
 
-  struct State {
-    Real theta1;      // rad, in [-pi, pi]
-    Real theta2;      // rad relative to link 1, in [-pi, pi]
-    Real theta1_dot;  // rad/s, in [-4 pi, 4 pi]
-    Real theta2_dot;  // rad/s, in [-9 pi, 9 pi]
+  template <class V>
+  struct StateOf {
+    V theta1;      // rad, in [-pi, pi]
+    V theta2;      // rad relative to link 1, in [-pi, pi]
+    V theta1_dot;  // rad/s, in [-4 pi, 4 pi]
+    V theta2_dot;  // rad/s, in [-9 pi, 9 pi]
   };
+  using State = StateOf<Real>;
 
-  SIMKIT_HD static void reset(const Params& p, State& s, RandomStream& rng) {
-    s.theta1 = static_cast<Real>(static_cast<float>(rng.uniform(p.reset_low, p.reset_high)));
-    s.theta2 = static_cast<Real>(static_cast<float>(rng.uniform(p.reset_low, p.reset_high)));
-    s.theta1_dot = static_cast<Real>(static_cast<float>(rng.uniform(p.reset_low, p.reset_high)));
-    s.theta2_dot = static_cast<Real>(static_cast<float>(rng.uniform(p.reset_low, p.reset_high)));
+  // Gymnasium stores the reset draws as float32 (round_through_float: no optimizer may drop it).
+  template <class V>
+  SIMKIT_HD static void reset(const Params& p, StateOf<V>& s, RandomStream<V>& rng) {
+    s.theta1 = lanes::round_through_float(rng.uniform(p.reset_low, p.reset_high));
+    s.theta2 = lanes::round_through_float(rng.uniform(p.reset_low, p.reset_high));
+    s.theta1_dot = lanes::round_through_float(rng.uniform(p.reset_low, p.reset_high));
+    s.theta2_dot = lanes::round_through_float(rng.uniform(p.reset_low, p.reset_high));
   }
 
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream&) {
-    const Real torque = static_cast<Real>(action - 1);
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, lanes::Int<V> action, RandomStream<V>&) {
+    const V torque = lanes::cast<Real>(action - 1);
     const Real h = kDt;
     const Real h2 = h / Real(2.0);
-    const State k1 = derivatives(p.book, torque, s);
-    const State k2 = derivatives(p.book, torque, axpy(s, h2, k1));
-    const State k3 = derivatives(p.book, torque, axpy(s, h2, k2));
-    const State k4 = derivatives(p.book, torque, axpy(s, h, k3));
+    const StateOf<V> k1 = derivatives(p.book, torque, s);
+    const StateOf<V> k2 = derivatives(p.book, torque, axpy(s, h2, k1));
+    const StateOf<V> k3 = derivatives(p.book, torque, axpy(s, h2, k2));
+    const StateOf<V> k4 = derivatives(p.book, torque, axpy(s, h, k3));
     const Real h6 = h / Real(6.0);
-    s.theta1 =
-        math::wrap(s.theta1 + h6 * (k1.theta1 + Real(2) * k2.theta1 + Real(2) * k3.theta1 + k4.theta1), -kPi, kPi);
-    s.theta2 =
-        math::wrap(s.theta2 + h6 * (k1.theta2 + Real(2) * k2.theta2 + Real(2) * k3.theta2 + k4.theta2), -kPi, kPi);
+    s.theta1 = math::wrap(s.theta1 + h6 * (k1.theta1 + Real(2) * k2.theta1 + Real(2) * k3.theta1 + k4.theta1), V(-kPi),
+                          V(kPi));
+    s.theta2 = math::wrap(s.theta2 + h6 * (k1.theta2 + Real(2) * k2.theta2 + Real(2) * k3.theta2 + k4.theta2), V(-kPi),
+                          V(kPi));
     s.theta1_dot = math::clip(
         s.theta1_dot + h6 * (k1.theta1_dot + Real(2) * k2.theta1_dot + Real(2) * k3.theta1_dot + k4.theta1_dot),
-        -kMaxVel1, kMaxVel1);
+        V(-kMaxVel1), V(kMaxVel1));
     s.theta2_dot = math::clip(
         s.theta2_dot + h6 * (k1.theta2_dot + Real(2) * k2.theta2_dot + Real(2) * k3.theta2_dot + k4.theta2_dot),
-        -kMaxVel2, kMaxVel2);
-    const int32_t terminated = -math::cos(s.theta1) - math::cos(s.theta2 + s.theta1) > Real(1.0);
-    return {terminated ? Real(0) : Real(-1), terminated};
+        V(-kMaxVel2), V(kMaxVel2));
+    const lanes::Mask<V> terminated = -math::cos(s.theta1) - math::cos(s.theta2 + s.theta1) > Real(1.0);
+    return {lanes::select(terminated, V(0), V(-1)), terminated};
   }
 
-  SIMKIT_HD static void observe(const Params&, const State& s, Obs* obs) {
-    Real sin1, cos1, sin2, cos2;
+  template <class V>
+  SIMKIT_HD static void observe(const Params&, const StateOf<V>& s, lanes::Float<V>* obs) {
+    V sin1, cos1, sin2, cos2;
     math::sincos(s.theta1, sin1, cos1);
     math::sincos(s.theta2, sin2, cos2);
-    obs[0] = static_cast<float>(cos1);
-    obs[1] = static_cast<float>(sin1);
-    obs[2] = static_cast<float>(cos2);
-    obs[3] = static_cast<float>(sin2);
-    obs[4] = static_cast<float>(s.theta1_dot);
-    obs[5] = static_cast<float>(s.theta2_dot);
+    obs[0] = lanes::cast<float>(cos1);
+    obs[1] = lanes::cast<float>(sin1);
+    obs[2] = lanes::cast<float>(cos2);
+    obs[3] = lanes::cast<float>(sin2);
+    obs[4] = lanes::cast<float>(s.theta1_dot);
+    obs[5] = lanes::cast<float>(s.theta2_dot);
   }
 
   template <class P, class F>
@@ -108,7 +114,7 @@ struct Acrobot {
     f("reset_high", p.reset_high);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("theta1", s.theta1);
     f("theta2", s.theta2);
     f("theta1_dot", s.theta1_dot);
@@ -117,29 +123,31 @@ struct Acrobot {
 
  private:
   // y + a * k, component by component (NumPy's y0 + dt2 * k1).
-  SIMKIT_HD static State axpy(const State& y, Real a, const State& k) {
+  template <class V>
+  SIMKIT_HD static StateOf<V> axpy(const StateOf<V>& y, Real a, const StateOf<V>& k) {
     return {y.theta1 + a * k.theta1, y.theta2 + a * k.theta2, y.theta1_dot + a * k.theta1_dot,
             y.theta2_dot + a * k.theta2_dot};
   }
 
   // Gymnasium's _dsdt: (theta1_dot, theta2_dot, theta1_ddot, theta2_ddot) at y under torque a.
-  SIMKIT_HD static State derivatives(int32_t book, Real a, const State& y) {
+  template <class V>
+  SIMKIT_HD static StateOf<V> derivatives(int32_t book, const V& a, const StateOf<V>& y) {
     constexpr Real m1 = kLinkMass1, m2 = kLinkMass2, l1 = kLinkLength1, lc1 = kLinkComPos1, lc2 = kLinkComPos2;
     constexpr Real i1 = kLinkMoi, i2 = kLinkMoi, g = kGravity;
-    Real sin2, cos2;
+    V sin2, cos2;
     math::sincos(y.theta2, sin2, cos2);
-    const Real dtheta1 = y.theta1_dot;
-    const Real dtheta2 = y.theta2_dot;
-    const Real d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + Real(2) * l1 * lc2 * cos2) + i1 + i2;
-    const Real d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2;
-    const Real phi2 = m2 * lc2 * g * math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
-    const Real phi1 = -m2 * l1 * lc2 * math::py_square<Real>(dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
-                      (m1 * lc1 + m2 * l1) * g * math::cos(y.theta1 - kPi / Real(2)) + phi2;
+    const V dtheta1 = y.theta1_dot;
+    const V dtheta2 = y.theta2_dot;
+    const V d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + Real(2) * l1 * lc2 * cos2) + i1 + i2;
+    const V d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2;
+    const V phi2 = m2 * lc2 * g * math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
+    const V phi1 = -m2 * l1 * lc2 * math::py_square<Real>(dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
+                   (m1 * lc1 + m2 * l1) * g * math::cos(y.theta1 - kPi / Real(2)) + phi2;
     // NIPS drops the book's term; subtracting an exact 0 instead keeps Gymnasium's arithmetic for both.
-    const Real book_term = math::select_uniform(book, m2 * l1 * lc2 * math::py_square<Real>(dtheta1) * sin2, Real(0));
-    const Real numerator = a + d2 / d1 * phi1 - book_term - phi2;
-    const Real ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - math::py_square<Real>(d2) / d1);
-    const Real ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    const V book_term = book ? m2 * l1 * lc2 * math::py_square<Real>(dtheta1) * sin2 : V(0);
+    const V numerator = a + d2 / d1 * phi1 - book_term - phi2;
+    const V ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - math::py_square<Real>(d2) / d1);
+    const V ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     return {dtheta1, dtheta2, ddtheta1, ddtheta2};
   }
 };

@@ -17,8 +17,8 @@ namespace simkit::envs {
 template <class R>
 struct ChemicalReactor {
   using Real = R;
-  using Action = Real;  // in [-1, 1], mapped affinely to Tc in [290, 320] K
   using Obs = float;
+  static constexpr bool kDiscrete = false;  // in [-1, 1], mapped affinely to Tc in [290, 320] K; clipped beyond
 
   static constexpr const char* kId = "ChemicalReactor-v0";
   static constexpr int kMaxEpisodeSteps = 100;
@@ -56,59 +56,72 @@ struct ChemicalReactor {
     bool safety = true;  // T in [273.15, 373.15] K and P in [0, 10] bar, else -100 and terminate
   };
 
-  struct State {
-    Real ca;            // mol/L
-    Real t;             // K, reactor temperature
-    int32_t step;       // steps taken in this episode (drives the setpoint schedule)
-    int32_t violation;  // 1 if the last step violated the safety layer
+  template <class V>
+  struct StateOf {
+    V ca;                       // mol/L
+    V t;                        // K, reactor temperature
+    lanes::Int<V> step;         // steps taken in this episode (drives the setpoint schedule)
+    lanes::Int<V> violation;    // 1 if the last step violated the safety layer
   };
+  using State = StateOf<Real>;
 
   SIMKIT_HD static safety::Layer<Real, 2> safety_layer() {
     return {{{"T", 0, Real(273.15), Real(373.15)}, {"P", 1, Real(0), Real(10)}}, kSafetyPenalty, true};
   }
 
-  SIMKIT_HD static Real coolant(Action a) {
-    const Real u = math::clip(a, Real(-1), Real(1));
+  template <class V>
+  SIMKIT_HD static V coolant(const V& a) {
+    const V u = math::clip(a, V(-1), V(1));
     return Real(0.5) * (kTcLow + kTcHigh) + Real(0.5) * (kTcHigh - kTcLow) * u;
   }
 
-  SIMKIT_HD static Real setpoint(int32_t step) { return step < kSetpointSwitch ? kSetpoint0 : kSetpoint1; }
+  template <class V>
+  SIMKIT_HD static V setpoint(const lanes::Int<V>& step) {
+    return lanes::select(step < lanes::Int<V>(kSetpointSwitch), V(kSetpoint0), V(kSetpoint1));
+  }
 
   // Inert headspace at 1 atm and 298.15 K, heated isochorically, plus water's vapour pressure
   // (Antoine, 1-100 C constants: log10(P / mmHg) = 8.07131 - 1730.63 / (233.426 + T / C)).
-  SIMKIT_HD static Real pressure(Real t) {
-    const Real inert = Real(1.01325) * t / Real(298.15);
-    const Real log10_mmhg = Real(8.07131) - Real(1730.63) / (Real(233.426) + t - Real(273.15));
+  template <class V>
+  SIMKIT_HD static V pressure(const V& t) {
+    const V inert = Real(1.01325) * t / Real(298.15);
+    const V log10_mmhg = Real(8.07131) - Real(1730.63) / (Real(233.426) + t - Real(273.15));
     return inert + Real(1.33322e-3) * math::exp(Real(2.302585092994046) * log10_mmhg);
   }
 
-  SIMKIT_HD static Real rate_constant(Real t) { return kK0 * math::exp(-kER / t); }  // 1/min
+  template <class V>
+  SIMKIT_HD static V rate_constant(const V& t) {  // 1/min
+    return kK0 * math::exp(-kER / t);
+  }
 
   // k = rate_constant(t), passed in so a caller that already has it does not pay a second exp.
-  SIMKIT_HD static void derivatives(Real ca, Real t, Real k, Real tc, Real& dca, Real& dt) {
-    const Real rate = k * ca;  // mol/(L min)
+  template <class V>
+  SIMKIT_HD static void derivatives(const V& ca, const V& t, const V& k, const V& tc, V& dca, V& dt) {
+    const V rate = k * ca;  // mol/(L min)
     dca = kQ / kV * (kCaf - ca) - rate;
     dt = kQ / kV * (kTi - t) + (-kDeltaH) / (kRho * kCp) * rate + kUA / (kRho * kCp * kV) * (tc - t);
   }
 
   // One classic RK4 step of h; k = rate_constant(t).
-  SIMKIT_HD static void rk4(Real& ca, Real& t, Real k, Real tc, Real h) {
-    Real k1c, k1t, k2c, k2t, k3c, k3t, k4c, k4t;
+  template <class V>
+  SIMKIT_HD static void rk4(V& ca, V& t, const V& k, const V& tc, const V& h) {
+    V k1c, k1t, k2c, k2t, k3c, k3t, k4c, k4t;
     derivatives(ca, t, k, tc, k1c, k1t);
-    const Real t2 = t + Real(0.5) * h * k1t;
+    const V t2 = t + Real(0.5) * h * k1t;
     derivatives(ca + Real(0.5) * h * k1c, t2, rate_constant(t2), tc, k2c, k2t);
-    const Real t3 = t + Real(0.5) * h * k2t;
+    const V t3 = t + Real(0.5) * h * k2t;
     derivatives(ca + Real(0.5) * h * k2c, t3, rate_constant(t3), tc, k3c, k3t);
-    const Real t4 = t + h * k3t;
+    const V t4 = t + h * k3t;
     derivatives(ca + h * k3c, t4, rate_constant(t4), tc, k4c, k4t);
-    ca += h / Real(6) * (k1c + Real(2) * k2c + Real(2) * k3c + k4c);
-    t += h / Real(6) * (k1t + Real(2) * k2t + Real(2) * k3t + k4t);
+    ca = ca + h / Real(6) * (k1c + Real(2) * k2c + Real(2) * k3c + k4c);
+    t = t + h / Real(6) * (k1t + Real(2) * k2t + Real(2) * k3t + k4t);
   }
 
   // Largest rate of the linearized dynamics (1/min): dilution + cooling + the reaction's own rate
   // and its thermal feedback k(T) (-dH) / (rho Cp) Ca E_R / T^2 (the runaway mode).
-  SIMKIT_HD static Real stiffness(Real ca, Real t, Real k) {
-    const Real ca_pos = ca > Real(0) ? ca : Real(0);
+  template <class V>
+  SIMKIT_HD static V stiffness(const V& ca, const V& t, const V& k) {
+    const V ca_pos = lanes::max(ca, V(0));
     return kQ / kV + kUA / (kRho * kCp * kV) + k * (Real(1) + (-kDeltaH) / (kRho * kCp) * ca_pos * kER / (t * t));
   }
 
@@ -117,67 +130,77 @@ struct ChemicalReactor {
   // blows up to NaN (reachable from the reset box with Tc near 320 K). So a substep is taken in
   // pieces of h = min(kH, kAccuracy / stiffness) (at most kMaxSplits of them). Every state of the
   // spec's steady-state figures (Tc <= 302 K) has kH x stiffness < 0.05, so those trajectories are
-  // integrated exactly as specified.
-  SIMKIT_HD static void integrate(Real& ca, Real& t, Real tc) {
+  // integrated exactly as specified. Lanes take their pieces in lockstep, each under its mask.
+  template <class V>
+  SIMKIT_HD static void integrate(V& ca, V& t, const V& tc) {
+    using M = lanes::Mask<V>;
     for (int i = 0; i < kSubsteps; ++i) {
-      Real left = kH;
-      for (int j = 0; j < kMaxSplits && left > 0; ++j) {
-        const Real k = rate_constant(t);
-        const Real h_stable = kAccuracy / stiffness(ca, t, k);
-        const Real h_min = kH / kMaxSplits;
-        const Real h_try = h_stable > h_min ? h_stable : h_min;
-        const Real h = (j == kMaxSplits - 1 || h_try >= left) ? left : h_try;
-        rk4(ca, t, k, tc, h);
-        left = h == left ? Real(0) : left - h;
+      V left = V(kH);
+      M going = M(true);
+      for (int j = 0; j < kMaxSplits && lanes::any(going); ++j) {
+        const V k = rate_constant(t);
+        const V h_stable = kAccuracy / stiffness(ca, t, k);
+        const V h_try = lanes::max(h_stable, V(kH / kMaxSplits));
+        const V h = (j == kMaxSplits - 1) ? left : lanes::select(h_try >= left, left, h_try);
+        V ca_next = ca, t_next = t;
+        rk4(ca_next, t_next, k, tc, h);
+        ca = lanes::select(going, ca_next, ca);
+        t = lanes::select(going, t_next, t);
+        left = lanes::select(h == left, V(0), left - h);
+        going = going & (left > Real(0));
       }
     }
   }
 
   // The observation in physical units and the env's precision (what the safety layer checks).
-  SIMKIT_HD static void observation(const State& s, Real* out) {
+  template <class V>
+  SIMKIT_HD static void observation(const StateOf<V>& s, V* out) {
     out[0] = s.t;
     out[1] = pressure(s.t);
     out[2] = s.ca;
-    out[3] = setpoint(s.step);
+    out[3] = setpoint<V>(s.step);
   }
 
-  SIMKIT_HD static void reset(const Params&, State& s, RandomStream& rng) {
-    s.ca = rng.uniform(Real(0.75), Real(0.85));
-    s.t = rng.uniform(Real(325), Real(335));
+  template <class V>
+  SIMKIT_HD static void reset(const Params&, StateOf<V>& s, RandomStream<V>& rng) {
+    s.ca = rng.uniform(V(Real(0.75)), V(Real(0.85)));
+    s.t = rng.uniform(V(Real(325)), V(Real(335)));
     s.step = 0;
     s.violation = 0;
   }
 
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream&) {
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, V action, RandomStream<V>&) {
     integrate(s.ca, s.t, coolant(action));
-    const Real err = s.ca - setpoint(s.step);  // Ca reached vs the setpoint in force during the step
-    s.step += 1;
-    Transition<Real> tr{-kRewardScale * err * err, false};
+    const V err = s.ca - setpoint<V>(s.step);  // Ca reached vs the setpoint in force during the step
+    s.step = s.step + 1;
+    Transition<V> tr{-kRewardScale * err * err, lanes::Mask<V>(false)};
     s.violation = 0;
     if (p.safety) {
-      Real obs[kObsDim];
+      V obs[kObsDim];
       observation(s, obs);
-      s.violation = safety_layer().apply(obs, tr) ? 1 : 0;
+      s.violation = lanes::select(safety_layer().apply(obs, tr), lanes::Int<V>(1), lanes::Int<V>(0));
     }
     return tr;
   }
 
-  SIMKIT_HD static void observe(const Params&, const State& s, Obs* obs) {
-    Real v[kObsDim];
+  template <class V>
+  SIMKIT_HD static void observe(const Params&, const StateOf<V>& s, lanes::Float<V>* obs) {
+    V v[kObsDim];
     observation(s, v);
-    for (int i = 0; i < kObsDim; ++i) obs[i] = static_cast<float>(v[i]);
+    for (int i = 0; i < kObsDim; ++i) obs[i] = lanes::cast<float>(v[i]);
   }
 
-  template <class F>
-  SIMKIT_HD static void visit_info(const Params&, const State& s, F&& f) {
-    f("safety_violation", static_cast<double>(s.violation));
+  template <class V, class F>
+  SIMKIT_HD static void visit_info(const Params&, const StateOf<V>& s, F&& f) {
+    f("safety_violation", s.violation);
   }
   template <class P, class F>
   static void visit_params(P& p, F&& f) {
     f("safety", p.safety);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("ca", s.ca);
     f("t", s.t);
     f("step", s.step);

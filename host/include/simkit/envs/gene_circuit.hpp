@@ -13,8 +13,8 @@ namespace simkit::envs {
 template <class R>
 struct GeneCircuit {
   using Real = R;
-  using Action = int32_t;  // 0: light off, 1: light on
   using Obs = float;
+  static constexpr bool kDiscrete = true;  // 0: light off, 1: light on
 
   static constexpr const char* kId = "GeneCircuit-v0";
   static constexpr int kMaxEpisodeSteps = 288;  // 24 h of 5-minute steps
@@ -41,25 +41,31 @@ struct GeneCircuit {
     int32_t target = 0;  // 0: constant 25 molecules; 1: sinewave 30 + 20 sin(2 pi t / 600 min)
   };
 
-  struct State {
-    int32_t h;       // molecules of active CcaS-CcaR, >= 0
-    int32_t f;       // molecules of GFP, >= 0
-    int32_t step;    // steps taken; time = 5 min x step
-    int32_t events;  // reactions fired in the last step, <= kEventCap
+  template <class V>
+  struct StateOf {
+    lanes::Int<V> h;       // molecules of active CcaS-CcaR, >= 0
+    lanes::Int<V> f;       // molecules of GFP, >= 0
+    lanes::Int<V> step;    // steps taken; time = 5 min x step
+    lanes::Int<V> events;  // reactions fired in the last step, <= kEventCap
   };
+  using State = StateOf<Real>;
 
-  // x^n / (K^n + x^n) for x >= 0.
-  SIMKIT_HD static Real hill(int32_t x, Real k) {
-    return x <= 0 ? Real(0) : Real(1) / (Real(1) + math::pow(k / static_cast<Real>(x), kHillN));
+  // x^n / (K^n + x^n) for counts x >= 0.
+  template <class V>
+  SIMKIT_HD static V hill(const lanes::Int<V>& x, const V& k) {
+    const V fx = lanes::cast<Real>(x);
+    return lanes::select(x <= lanes::Int<V>(0), V(0), Real(1) / (Real(1) + math::pow_positive(k / fx, V(kHillN))));
   }
 
-  SIMKIT_HD static Real target(const Params& p, int32_t step) {
-    if (p.target == 0) return kConstantTarget;
-    const Real t_min = kInterval * static_cast<Real>(step);
+  template <class V>
+  SIMKIT_HD static V target(const Params& p, const lanes::Int<V>& step) {
+    if (p.target == 0) return V(kConstantTarget);
+    const V t_min = kInterval * lanes::cast<Real>(step);
     return kSineMean + kSineAmplitude * math::sin(Real(2 * 3.141592653589793) * t_min / kSinePeriod);
   }
 
-  SIMKIT_HD static void reset(const Params&, State& s, RandomStream&) {
+  template <class V>
+  SIMKIT_HD static void reset(const Params&, StateOf<V>& s, RandomStream<V>&) {
     s.h = 0;
     s.f = 0;
     s.step = 0;
@@ -68,61 +74,68 @@ struct GeneCircuit {
 
   // Direct method: tau = Exp(1) / a0, reaction j with probability a_j / a0, until the next event
   // would pass the interval's end; that event is discarded (exact, the process being memoryless).
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream& rng) {
-    const Real light = action == 1 ? Real(1) : Real(0);
-    int32_t h = s.h, f = s.f;
-    Real hill_h = hill(h, kHillKH), hill_f = hill(f, kHillKF);
-    Real remaining = kInterval;
-    int32_t events = 0;
-    for (; events < kEventCap; ++events) {
-      const Real a_dilute_h = kNu * static_cast<Real>(h);
-      const Real a_make_f = kExpression * (hill_h + hill_f);  // the two F-producing reactions
-      const Real a_dilute_f = kNu * static_cast<Real>(f);
-      const Real a0 = light + a_dilute_h + a_make_f + a_dilute_f;
-      if (!(a0 > 0)) break;  // H = F = 0 in darkness: nothing can happen
-      const Real tau = -math::log(Real(1) - rng.uniform01(Real{})) / a0;
-      if (tau > remaining) break;
-      remaining -= tau;
-      const Real x = rng.uniform01(Real{}) * a0;
-      if (x < light) {
-        h += 1;
-        hill_h = hill(h, kHillKH);
-      } else if (x < light + a_dilute_h) {
-        h -= 1;
-        hill_h = hill(h, kHillKH);
-      } else if (x < light + a_dilute_h + a_make_f || f == 0) {  // f == 0: rounding at x ~ a0
-        f += 1;
-        hill_f = hill(f, kHillKF);
-      } else {
-        f -= 1;
-        hill_f = hill(f, kHillKF);
-      }
+  // Lanes run their events in lockstep, each under its mask until every lane has passed the end of
+  // the interval; event k of a lane reads words 2k and 2k + 1 of its own stream on every target.
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, lanes::Int<V> action, RandomStream<V>& rng) {
+    using I = lanes::Int<V>;
+    using M = lanes::Mask<V>;
+    const V light = lanes::select(action == I(1), V(1), V(0));
+    I h = s.h, f = s.f;
+    V hill_h = hill(h, V(kHillKH)), hill_f = hill(f, V(kHillKF));
+    V remaining = V(kInterval);
+    I events = 0;
+    M going = M(true);
+    for (int n = 0; n < kEventCap && lanes::any(going); ++n) {
+      const V a_dilute_h = kNu * lanes::cast<Real>(h);
+      const V a_make_f = kExpression * (hill_h + hill_f);  // the two F-producing reactions
+      const V a_dilute_f = kNu * lanes::cast<Real>(f);
+      const V a0 = light + a_dilute_h + a_make_f + a_dilute_f;
+      going = going & (a0 > Real(0));  // H = F = 0 in darkness: nothing can happen
+      const V tau = -math::log(Real(1) - rng.uniform01()) / a0;
+      going = going & !(tau > remaining);
+      const V x = rng.uniform01() * a0;
+      remaining = lanes::select(going, remaining - tau, remaining);
+      const M make_h = going & (x < light);
+      const M dilute_h = going & !make_h & (x < light + a_dilute_h);
+      const M make_f = going & !make_h & !dilute_h & ((x < light + a_dilute_h + a_make_f) | (f == I(0)));  // f == 0: rounding at x ~ a0
+      const M dilute_f = going & !make_h & !dilute_h & !make_f;
+      h = h + lanes::select(make_h, I(1), I(0)) - lanes::select(dilute_h, I(1), I(0));
+      f = f + lanes::select(make_f, I(1), I(0)) - lanes::select(dilute_f, I(1), I(0));
+      // One Hill function changes per event: evaluate it once, for whichever count moved.
+      const M h_moved = make_h | dilute_h;
+      const V moved = hill(lanes::select(h_moved, h, f), lanes::select(h_moved, V(kHillKH), V(kHillKF)));
+      hill_h = lanes::select(h_moved, moved, hill_h);
+      hill_f = lanes::select(make_f | dilute_f, moved, hill_f);
+      events = events + lanes::select(going, I(1), I(0));
     }
-    const Real reward = -math::abs(static_cast<Real>(f) - target(p, s.step));
+    const V reward = -lanes::abs(lanes::cast<Real>(f) - target<V>(p, s.step));
     s.h = h;
     s.f = f;
-    s.step += 1;
+    s.step = s.step + 1;
     s.events = events;
-    return {reward, false};
+    return {reward, M(false)};
   }
 
-  SIMKIT_HD static void observe(const Params& p, const State& s, Obs* obs) {
-    obs[0] = static_cast<float>(static_cast<Real>(s.f) / kObsScale);
-    obs[1] = static_cast<float>(target(p, s.step) / kObsScale);
-    obs[2] = static_cast<float>(target(p, s.step + 1) / kObsScale);
+  template <class V>
+  SIMKIT_HD static void observe(const Params& p, const StateOf<V>& s, lanes::Float<V>* obs) {
+    obs[0] = lanes::cast<float>(lanes::cast<Real>(s.f) / kObsScale);
+    obs[1] = lanes::cast<float>(target<V>(p, s.step) / kObsScale);
+    obs[2] = lanes::cast<float>(target<V>(p, s.step + 1) / kObsScale);
   }
 
-  template <class F>
-  SIMKIT_HD static void visit_info(const Params&, const State& s, F&& f) {
-    f("events", static_cast<double>(s.events));
-    f("event_cap_hit", s.events >= kEventCap ? 1.0 : 0.0);
+  template <class V, class F>
+  SIMKIT_HD static void visit_info(const Params&, const StateOf<V>& s, F&& f) {
+    using I = lanes::Int<V>;
+    f("events", s.events);
+    f("event_cap_hit", lanes::select(s.events >= I(kEventCap), I(1), I(0)));
   }
   template <class P, class F>
   static void visit_params(P& p, F&& f) {
     f("target", p.target);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("h", s.h);
     f("f", s.f);
     f("step", s.step);

@@ -13,8 +13,8 @@ namespace simkit::envs {
 template <class R>
 struct MountainCar {
   using Real = R;
-  using Action = int32_t;  // 0 accelerates left, 1 does nothing, 2 accelerates right
   using Obs = float;
+  static constexpr bool kDiscrete = true;  // 0 accelerates left, 1 does nothing, 2 accelerates right
 
   static constexpr const char* kId = "MountainCar-v0";
   static constexpr int kMaxEpisodeSteps = 200;
@@ -37,31 +37,35 @@ struct MountainCar {
     Real reset_high = -0.4;
   };
 
-  struct State {
-    Real position;  // in [-1.2, 0.6], goal at 0.5
-    Real velocity;  // per step, in [-0.07, 0.07]
+  template <class V>
+  struct StateOf {
+    V position;  // in [-1.2, 0.6], goal at 0.5
+    V velocity;  // per step, in [-0.07, 0.07]
   };
+  using State = StateOf<Real>;
 
-  SIMKIT_HD static void reset(const Params& p, State& s, RandomStream& rng) {
+  template <class V>
+  SIMKIT_HD static void reset(const Params& p, StateOf<V>& s, RandomStream<V>& rng) {
     s.position = rng.uniform(p.reset_low, p.reset_high);
-    s.velocity = 0;
+    s.velocity = V(0);
   }
 
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream&) {
-    Real velocity =
-        s.velocity + (static_cast<Real>(action - 1) * kForce + math::cos(Real(3) * s.position) * (-kGravity));
-    velocity = math::clip(velocity, -kMaxSpeed, kMaxSpeed);
-    const Real position = math::clip(s.position + velocity, kMinPosition, kMaxPosition);
-    velocity = math::select((position == kMinPosition) & (velocity < Real(0)), Real(0), velocity);  // the wall
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, lanes::Int<V> action, RandomStream<V>&) {
+    V velocity = s.velocity + (lanes::cast<Real>(action - 1) * kForce + math::cos(Real(3) * s.position) * (-kGravity));
+    velocity = math::clip(velocity, V(-kMaxSpeed), V(kMaxSpeed));
+    const V position = math::clip(s.position + velocity, V(kMinPosition), V(kMaxPosition));
+    velocity = lanes::select((position == kMinPosition) & (velocity < Real(0)), V(0), velocity);  // the wall
     s.position = position;
     s.velocity = velocity;
-    const int32_t terminated = (position >= kGoalPosition) & (velocity >= p.goal_velocity);
-    return {Real(-1), terminated};
+    const lanes::Mask<V> terminated = (position >= kGoalPosition) & (velocity >= p.goal_velocity);
+    return {V(-1), terminated};
   }
 
-  SIMKIT_HD static void observe(const Params&, const State& s, Obs* obs) {
-    obs[0] = static_cast<float>(s.position);
-    obs[1] = static_cast<float>(s.velocity);
+  template <class V>
+  SIMKIT_HD static void observe(const Params&, const StateOf<V>& s, lanes::Float<V>* obs) {
+    obs[0] = lanes::cast<float>(s.position);
+    obs[1] = lanes::cast<float>(s.velocity);
   }
 
   template <class P, class F>
@@ -71,7 +75,7 @@ struct MountainCar {
     f("reset_high", p.reset_high);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("position", s.position);
     f("velocity", s.velocity);
   }

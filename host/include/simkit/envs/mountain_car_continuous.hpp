@@ -21,8 +21,8 @@ namespace simkit::envs {
 template <class R>
 struct MountainCarContinuous {
   using Real = R;
-  using Action = Real;  // force, in [-1, 1]
   using Obs = float;
+  static constexpr bool kDiscrete = false;  // force, in [-1, 1]; Gymnasium clips beyond
 
   static constexpr const char* kId = "MountainCarContinuous-v0";
   static constexpr int kMaxEpisodeSteps = 999;
@@ -46,30 +46,45 @@ struct MountainCarContinuous {
     Real reset_high = -0.4;
   };
 
-  struct State {
-    Real position;  // in [-1.2, 0.6], goal at 0.45; float32 values after the first step
-    Real velocity;  // per step, in [-0.07, 0.07]
+  template <class V>
+  struct StateOf {
+    V position;  // in [-1.2, 0.6], goal at 0.45; float32 values after the first step
+    V velocity;  // per step, in [-0.07, 0.07]
   };
+  using State = StateOf<Real>;
 
-  SIMKIT_HD static void reset(const Params& p, State& s, RandomStream& rng) {
+  template <class V>
+  SIMKIT_HD static void reset(const Params& p, StateOf<V>& s, RandomStream<V>& rng) {
     s.position = rng.uniform(p.reset_low, p.reset_high);
-    s.velocity = 0;
+    s.velocity = V(0);
   }
 
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream&) {
-    const float a = static_cast<float>(action);  // Gymnasium's action is a float32 array
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, V action, RandomStream<V>&) {
+    const lanes::Float<V> a = lanes::cast<float>(action);  // Gymnasium's action is a float32 array
     if constexpr (std::is_same_v<Real, float>) {
-      return advance<float>(p, s, a);
+      return advance<V, V>(p, s, a);
     } else {
-      const bool stored_f32 = static_cast<double>(static_cast<float>(s.position)) == s.position &&
-                              static_cast<double>(static_cast<float>(s.velocity)) == s.velocity;
-      return stored_f32 ? advance<float>(p, s, a) : advance<double>(p, s, a);
+      // Each lane computes in the type its state is stored in: float32 after a step, float64 after
+      // a reset.
+      const lanes::Mask<V> stored_f32 = (lanes::cast<Real>(lanes::cast<float>(s.position)) == s.position) &
+                                        (lanes::cast<Real>(lanes::cast<float>(s.velocity)) == s.velocity);
+      if (lanes::all(stored_f32)) return advance<lanes::Float<V>, V>(p, s, a);
+      if (!lanes::any(stored_f32)) return advance<V, V>(p, s, a);
+      StateOf<V> s32 = s;
+      const Transition<V> t32 = advance<lanes::Float<V>, V>(p, s32, a);
+      const Transition<V> t64 = advance<V, V>(p, s, a);
+      s.position = lanes::select(stored_f32, s32.position, s.position);
+      s.velocity = lanes::select(stored_f32, s32.velocity, s.velocity);
+      const lanes::Mask<V> terminated = (stored_f32 & t32.terminated) | ((!stored_f32) & t64.terminated);
+      return {lanes::select(stored_f32, t32.reward, t64.reward), terminated};
     }
   }
 
-  SIMKIT_HD static void observe(const Params&, const State& s, Obs* obs) {
-    obs[0] = static_cast<float>(s.position);
-    obs[1] = static_cast<float>(s.velocity);
+  template <class V>
+  SIMKIT_HD static void observe(const Params&, const StateOf<V>& s, lanes::Float<V>* obs) {
+    obs[0] = lanes::cast<float>(s.position);
+    obs[1] = lanes::cast<float>(s.velocity);
   }
 
   template <class P, class F>
@@ -79,33 +94,34 @@ struct MountainCarContinuous {
     f("reset_high", p.reset_high);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("position", s.position);
     f("velocity", s.velocity);
   }
 
  private:
-  // One step computed in T, the type the state is stored in (see the precision note above).
-  template <class T>
-  SIMKIT_HD static Transition<Real> advance(const Params& p, State& s, float a) {
-    const T position0 = static_cast<T>(s.position);
-    const T velocity0 = static_cast<T>(s.velocity);
-    const Real slope = kGravity * math::cos(static_cast<Real>(T(3) * position0));  // a Python float
-    const bool force_f32 = !((a < -1.0f) | (a > 1.0f));  // min(max(a, -1), 1) returned a itself
-    const float dv_f32 = a * static_cast<float>(kPower) - static_cast<float>(slope);
-    const Real dv_f64 = math::select(a > 1.0f, Real(1), Real(-1)) * kPower - slope;
-    T velocity = velocity0 + math::select(force_f32, static_cast<T>(dv_f32), static_cast<T>(dv_f64));
-    velocity = math::select(velocity > T(kMaxSpeed), T(kMaxSpeed), velocity);
-    velocity = math::select(velocity < T(-kMaxSpeed), T(-kMaxSpeed), velocity);
+  // One step computed in lanes T, the type the state is stored in (see the precision note above).
+  template <class T, class V>
+  SIMKIT_HD static Transition<V> advance(const Params& p, StateOf<V>& s, const lanes::Float<V>& a) {
+    using ST = lanes::Scalar<T>;
+    const T position0 = lanes::cast<ST>(s.position);
+    const T velocity0 = lanes::cast<ST>(s.velocity);
+    const V slope = kGravity * math::cos(lanes::cast<Real>(T(3) * position0));  // a Python float
+    const auto force_f32 = !((a < -1.0f) | (a > 1.0f));  // min(max(a, -1), 1) returned a itself
+    const lanes::Float<V> dv_f32 = a * static_cast<float>(kPower) - lanes::cast<float>(slope);
+    const V dv_f64 = lanes::select(a > 1.0f, V(1), V(-1)) * kPower - slope;
+    T velocity = velocity0 + lanes::select(force_f32, lanes::cast<ST>(dv_f32), lanes::cast<ST>(dv_f64));
+    velocity = lanes::select(velocity > ST(kMaxSpeed), T(ST(kMaxSpeed)), velocity);
+    velocity = lanes::select(velocity < ST(-kMaxSpeed), T(ST(-kMaxSpeed)), velocity);
     T position = position0 + velocity;
-    position = math::select(position > T(kMaxPosition), T(kMaxPosition), position);
-    position = math::select(position < T(kMinPosition), T(kMinPosition), position);
-    velocity = math::select((position == T(kMinPosition)) & (velocity < T(0)), T(0), velocity);  // the wall
-    const int32_t terminated = (position >= T(kGoalPosition)) & (velocity >= T(p.goal_velocity));
-    s.position = static_cast<Real>(static_cast<float>(position));
-    s.velocity = static_cast<Real>(static_cast<float>(velocity));
-    const Real penalty = static_cast<Real>(a) * static_cast<Real>(a) * Real(0.1);  // math.pow(a, 2) * 0.1
-    return {math::select(terminated != 0, Real(100), Real(0)) - penalty, terminated};
+    position = lanes::select(position > ST(kMaxPosition), T(ST(kMaxPosition)), position);
+    position = lanes::select(position < ST(kMinPosition), T(ST(kMinPosition)), position);
+    velocity = lanes::select((position == ST(kMinPosition)) & (velocity < ST(0)), T(ST(0)), velocity);  // the wall
+    const lanes::Mask<V> terminated = (position >= ST(kGoalPosition)) & (velocity >= static_cast<ST>(p.goal_velocity));
+    s.position = lanes::cast<Real>(lanes::cast<float>(position));
+    s.velocity = lanes::cast<Real>(lanes::cast<float>(velocity));
+    const V penalty = lanes::cast<Real>(a) * lanes::cast<Real>(a) * Real(0.1);  // math.pow(a, 2) * 0.1
+    return {lanes::select(terminated, V(100), V(0)) - penalty, terminated};
   }
 };
 

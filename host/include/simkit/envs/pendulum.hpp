@@ -17,8 +17,8 @@ namespace simkit::envs {
 template <class R>
 struct Pendulum {
   using Real = R;
-  using Action = Real;  // torque, N m, in [-2, 2]
   using Obs = float;
+  static constexpr bool kDiscrete = false;  // torque, N m, in [-2, 2]; Gymnasium clips beyond
 
   static constexpr const char* kId = "Pendulum-v1";
   static constexpr int kMaxEpisodeSteps = 200;
@@ -42,39 +42,44 @@ struct Pendulum {
     Real y_init = 1.0;  // rad/s, theta_dot starts in U(-y_init, y_init) (reset option y_init)
   };
 
-  struct State {
-    Real theta;      // rad from upright, unbounded
-    Real theta_dot;  // rad/s, in [-8, 8]
+  template <class V>
+  struct StateOf {
+    V theta;      // rad from upright, unbounded
+    V theta_dot;  // rad/s, in [-8, 8]
   };
+  using State = StateOf<Real>;
 
-  SIMKIT_HD static void reset(const Params& p, State& s, RandomStream& rng) {
+  template <class V>
+  SIMKIT_HD static void reset(const Params& p, StateOf<V>& s, RandomStream<V>& rng) {
     s.theta = rng.uniform(-p.x_init, p.x_init);
     s.theta_dot = rng.uniform(-p.y_init, p.y_init);
   }
 
-  SIMKIT_HD static Transition<Real> step(const Params& p, State& s, Action action, RandomStream&) {
-    const float u = static_cast<float>(math::clip(action, -kMaxTorque, kMaxTorque));  // np.float32
-    const Real th = s.theta;
-    const Real thdot = s.theta_dot;
-    const Real normalized = math::floor_mod(th + kPi, Real(2) * kPi) - kPi;  // angle_normalize(th)
-    const float torque_cost = static_cast<float>(0.001) * math::py_square<Real>(u);  // float32 (NEP 50)
-    const Real cost = math::py_square<Real>(normalized) + Real(0.1) * math::py_square<Real>(thdot) +
-                     static_cast<Real>(torque_cost);
-    const float torque_acc = static_cast<float>(Real(3.0) / (kMass * (kLength * kLength))) * u;  // float32
-    Real new_thdot =
-        thdot + (Real(3) * p.g / (Real(2) * kLength) * math::sin(th) + static_cast<Real>(torque_acc)) * kDt;
-    new_thdot = math::clip(new_thdot, -kMaxSpeed, kMaxSpeed);
+  template <class V>
+  SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, V action, RandomStream<V>&) {
+    using F = lanes::Float<V>;
+    const F u = lanes::cast<float>(math::clip(action, V(-kMaxTorque), V(kMaxTorque)));  // np.float32
+    const V th = s.theta;
+    const V thdot = s.theta_dot;
+    const V normalized = math::floor_mod(th + kPi, V(Real(2) * kPi)) - kPi;  // angle_normalize(th)
+    const F torque_cost = 0.001f * math::py_square<Real>(u);  // float32 (NEP 50)
+    const V cost = math::py_square<Real>(normalized) + Real(0.1) * math::py_square<Real>(thdot) +
+                   lanes::cast<Real>(torque_cost);
+    const F torque_acc = static_cast<float>(Real(3.0) / (kMass * (kLength * kLength))) * u;  // float32
+    V new_thdot = thdot + (Real(3) * p.g / (Real(2) * kLength) * math::sin(th) + lanes::cast<Real>(torque_acc)) * kDt;
+    new_thdot = math::clip(new_thdot, V(-kMaxSpeed), V(kMaxSpeed));
     s.theta = th + new_thdot * kDt;
     s.theta_dot = new_thdot;
-    return {-cost, false};
+    return {-cost, lanes::Mask<V>(false)};
   }
 
-  SIMKIT_HD static void observe(const Params&, const State& s, Obs* obs) {
-    Real sin_theta, cos_theta;
+  template <class V>
+  SIMKIT_HD static void observe(const Params&, const StateOf<V>& s, lanes::Float<V>* obs) {
+    V sin_theta, cos_theta;
     math::sincos(s.theta, sin_theta, cos_theta);
-    obs[0] = static_cast<float>(cos_theta);
-    obs[1] = static_cast<float>(sin_theta);
-    obs[2] = static_cast<float>(s.theta_dot);
+    obs[0] = lanes::cast<float>(cos_theta);
+    obs[1] = lanes::cast<float>(sin_theta);
+    obs[2] = lanes::cast<float>(s.theta_dot);
   }
 
   template <class P, class F>
@@ -84,7 +89,7 @@ struct Pendulum {
     f("y_init", p.y_init);
   }
   template <class S, class F>
-  static void visit_state(S& s, F&& f) {
+  SIMKIT_HD static void visit_state(S& s, F&& f) {
     f("theta", s.theta);
     f("theta_dot", s.theta_dot);
   }
