@@ -6,7 +6,7 @@ libraries people use today, each measurement in its own process and the peer's o
   python benchmarks/compare.py --num-envs 1,1000 --seconds 0.5 --repeat 1     # a smoke run
 
 Two kinds of measurement, reported in separate tables (column `api`):
-  throughput   the library steps many times per call, no Python per step: simkit.throughput (chunk 32),
+  throughput   the library steps many times per call, no Python per step: simkit.throughput (--chunk),
                gymnax and Myriad jit(lax.scan of vmapped steps), PufferLib's C vec_step loop
   step API     one batch step per call from Python with numpy random actions: simkit env.step,
                Gymnasium (serial gym.make envs, SyncVectorEnv, numpy CartPoleVectorEnv), gymnax and
@@ -50,8 +50,16 @@ COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cp
            "seconds", "steps_per_s", "setup_seconds", "status", "note"]
 
 DEFAULT_NUM_ENVS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
-# Rough start-up per process (interpreter, imports, construction, JIT compilation), for the estimate.
-STARTUP_S = {"simkit": 1.0, "gymnasium": 1.5, "gymnax": 8.0, "envpool": 2.0, "pufferlib": 1.5, "myriad": 12.0}
+# Steps per call in throughput mode: a GeneCircuit step fires ~10 reactions, so a shorter chunk keeps
+# Myriad's warm-up call at 1e6 envs within --timeout (simkit's README uses chunk 8 for it too).
+DEFAULT_CHUNK = {"CartPole-v1": 32, "GeneCircuit-v0": 8}
+# For the duration estimate, from a smoke run on the 2-core development VM: start-up per process
+# (interpreter, imports, JIT compilation) and construction plus warm-up per env, keyed by
+# (library, mode) or (library, env).
+STARTUP_S = {"simkit": 1.0, "gymnasium": 1.5, "gymnax": 10.0, "envpool": 2.0, "pufferlib": 1.5, "myriad": 12.0}
+WARMUP_S_PER_ENV = {("gymnasium", "serial"): 1e-3, ("gymnasium", "SyncVectorEnv"): 1e-3, ("envpool", "sync"): 3e-5,
+                    ("gymnax", "CartPole-v1"): 1e-5, ("myriad", "CartPole-v1"): 1e-5,
+                    ("myriad", "GeneCircuit-v0"): 6e-5}
 
 
 def known_libraries() -> list[str]:
@@ -123,7 +131,15 @@ def run_point(point: dict, python: str, seconds: float, chunk: int, timeout: flo
 
 
 def estimate_seconds(points: list[dict], seconds: float) -> float:
-    return sum(seconds + STARTUP_S.get(p["measurement"].library, 2.0) for p in points)
+    total = 0.0
+    for p in points:
+        lib, mode, n = p["measurement"].library, p["measurement"].mode, p["num_envs"]
+        if lib == "gymnasium" and mode in ("serial", "SyncVectorEnv") and n > worker.PYTHON_ENV_CAP:
+            total += STARTUP_S[lib]  # says "skipped" at once
+            continue
+        per_env = WARMUP_S_PER_ENV.get((lib, mode), WARMUP_S_PER_ENV.get((lib, p["env"]), 0.0))
+        total += seconds + STARTUP_S.get(lib, 2.0) + per_env * n
+    return total
 
 
 def main(argv=None) -> int:
@@ -135,7 +151,7 @@ def main(argv=None) -> int:
                     help="comma-separated env counts (default 1,10,100,1e3,1e4,1e5,1e6)")
     ap.add_argument("--seconds", type=float, default=2.0, help="timed window per point, after warm-up")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per env count")
-    ap.add_argument("--chunk", type=int, default=32, help="steps per call in throughput mode")
+    ap.add_argument("--chunk", type=int, help="steps per call in throughput mode (default: 32, GeneCircuit 8)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one worker process may take")
     known = known_libraries()
     ap.add_argument("--libraries", default=",".join(known), help="comma-separated subset of: " + ", ".join(known))
@@ -150,8 +166,8 @@ def main(argv=None) -> int:
     libraries = [x.strip() for x in args.libraries.split(",") if x.strip()]
     unknown = [x for x in libraries if x not in known]
     problems = [f"--libraries: unknown {unknown} (known: {', '.join(known)})"] if unknown else []
-    problems += [f"--{name} must be > 0" for name in ("seconds", "repeat", "chunk", "timeout")
-                 if not getattr(args, name) > 0]
+    problems += [f"--{name} must be > 0" for name in ("seconds", "repeat", "timeout") if not getattr(args, name) > 0]
+    problems += ["--chunk must be > 0"] if args.chunk is not None and args.chunk < 1 else []
     if problems:
         print(f"compare.py: error: {'; '.join(problems)}", file=sys.stderr)
         return 2
@@ -195,7 +211,8 @@ def main(argv=None) -> int:
                 bar.set_postfix_str(label)
             python, why_not = interpreter(m, cache_dir)
             cwd = (cache_dir / m.venv) if m.venv else ROOT  # PufferLib links resources/ into its cwd
-            row = run_point(p, python, args.seconds, args.chunk, args.timeout, cwd) if python else \
+            chunk = args.chunk or DEFAULT_CHUNK.get(p["env"], 32)
+            row = run_point(p, python, args.seconds, chunk, args.timeout, cwd) if python else \
                 {"status": "missing", "note": why_not}
             row = {**meta, **row, "library": m.library, "mode": m.mode, "api": m.api, "env": p["env"],
                    "num_envs": p["num_envs"], "repeat": p["repeat"],
@@ -233,16 +250,16 @@ def print_ratio_table(path: Path) -> None:
         ours = next((v for (lib, _), v in rows.items() if lib == "simkit"), {})
         counts = sorted({n for v in rows.values() for n in v})
         print(f"\n{env}, {api}: env steps/s (median of rounds) and simkit / it")
-        print(f"{'library / mode':<30}" + "".join(f"{n:>20,}" for n in counts))
+        print(f"{'library / mode':<30}" + "".join(f"{n:>23,}" for n in counts))
         for (lib, mode), v in sorted(rows.items(), key=lambda kv: (kv[0][0] != "simkit", kv[0])):
             cells = []
             for n in counts:
                 if n not in v:
-                    cells.append(f"{'-':>20}")
+                    cells.append(f"{'-':>23}")
                 elif lib == "simkit" or n not in ours:
-                    cells.append(f"{v[n]:>20.3e}")
+                    cells.append(f"{v[n]:>23.3e}")
                 else:
-                    cells.append(f"{v[n]:>10.3e} {'(' + _ratio(ours[n] / v[n]) + ')':>9}")
+                    cells.append(f"{v[n]:>11.3e} {'(' + _ratio(ours[n] / v[n]) + ')':>11}")
             print(f"{lib + ' / ' + mode:<30}" + "".join(cells))
 
 

@@ -182,7 +182,7 @@ def gymnax_scan(env, n, seconds, chunk, seed):
         carry[0], rewards = run(carry[0])
         rewards.block_until_ready()
 
-    calls, elapsed, _ = timed_loop(call, seconds)
+    calls, elapsed, _ = timed_loop(call, seconds, warmup=1)  # the first call compiles and runs
     return result(calls * chunk, n, elapsed, time.perf_counter() - t0 - elapsed, jax_device(jax),
                   f"jit(lax.scan of {chunk} vmapped steps), actions drawn inside; jax {jax.__version__}")
 
@@ -255,7 +255,7 @@ def myriad_scan(env, n, seconds, chunk, seed):
         carry[0], rewards = run(carry[0])
         rewards.block_until_ready()
 
-    calls, elapsed, _ = timed_loop(call, seconds)
+    calls, elapsed, _ = timed_loop(call, seconds, warmup=1)  # the first call compiles and runs
     return result(calls * chunk, n, elapsed, time.perf_counter() - t0 - elapsed, jax_device(jax),
                   f"jit(lax.scan of {chunk} vmapped steps + masked reset, as Myriad's trainer); jax {jax.__version__}")
 
