@@ -188,6 +188,7 @@ def test_bad_input_exits_2(tmp_path):
 
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 import compare  # noqa: E402
+import qlearn_compare  # noqa: E402
 import setup_venvs  # noqa: E402
 import worker  # noqa: E402
 
@@ -346,3 +347,20 @@ def test_pip_errors_are_summarised():
     assert setup_venvs.error_summary(out, 1) == ("ERROR: Could not find a version that satisfies the requirement x==9"
                                                  " | ERROR: No matching distribution")
     assert setup_venvs.error_summary("", 3) == "exit code 3, no output"
+
+
+# ---- qlearn_compare.py --------------------------------------------------------------------------
+
+def test_qlearn_compare_without_the_peer_still_measures_simkit(tmp_path, capsys):
+    out = tmp_path / "qlearn_compare.csv"
+    assert qlearn_compare.main(["--num-envs", "16", "--threads", "1,2", "--seconds", "0.05",
+                                "--cache-dir", str(tmp_path / "no_peers"), "--output", str(out)]) == 0
+    rows = read_rows(out)
+    assert [(r["library"], r["threads"]) for r in rows] == [("dist_classicrl", "1"), ("simkit", "1"),
+                                                             ("dist_classicrl", "2"), ("simkit", "2")]
+    peer = rows[0]
+    assert peer["status"] == "missing" and "setup_venvs.py --peers dist_classicrl" in peer["note"]
+    for r in rows[1::2]:
+        assert r["status"] == "ok" and float(r["seconds"]) >= 0.05 and int(r["repeats"]) >= 1
+        assert int(r["env_steps"]) == int(r["repeats"]) * int(r["work_env_steps"])
+    assert "dist_classicrl      16 envs 1 thread(s)            missing" in capsys.readouterr().out
