@@ -80,6 +80,21 @@ def test_figures_have_labelled_log_axes():
     assert ticks[0].startswith("simkit")  # sorted fastest first
 
 
+def test_library_comparison_over_many_env_counts_draws_lines():
+    rows = [{"library": lib, "mode": mode, "api": api, "env": "CartPole-v1", "num_envs": str(n),
+             "steps_per_s": str(rate * n), "cpu_model": "test CPU"}
+            for lib, mode, api, rate in [("simkit", "rollout", "throughput", 10.0), ("gymnax", "scan", "throughput", 1.0),
+                                         ("simkit", "env.step", "step API", 5.0), ("envpool", "sync", "step API", 2.0)]
+            for n in (1, 100, 10_000)]
+    fig = plot.plot_library_comparison(rows)
+    assert [ax.get_title() for ax in fig.axes] == ["CartPole-v1 step API", "CartPole-v1 throughput"]
+    for ax in fig.axes:
+        assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+        labels = [line.get_label() for line in ax.lines]
+        assert len(labels) == 2 and labels[0].startswith("simkit")
+        assert list(ax.lines[0].get_xdata()) == [1, 100, 10_000]
+
+
 def test_absent_data_is_skipped_with_a_note(tmp_path, capsys):
     shutil.copy(DATA / "memory_cpu_20261123T103100Z.csv", tmp_path)
     written = plot.make_plots([tmp_path], tmp_path / "plots")
