@@ -115,6 +115,7 @@ def run_point(point: dict, python: str, seconds: float, chunk: int, timeout: flo
     m = point["measurement"]
     cmd = [python, str(WORKER), "--library", m.library, "--mode", m.mode, "--env", point["env"],
            "--num-envs", str(point["num_envs"]), "--seconds", str(seconds), "--chunk", str(chunk)]
+    # The peer venvs hold CPU jaxlib builds; naming the platform also skips JAX's accelerator probing.
     env = dict(os.environ, PYTHONUNBUFFERED="1", JAX_PLATFORMS="cpu")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)

@@ -56,7 +56,7 @@ class InstallError(Exception):
 class Peer:
     name: str
     dists: list[str]  # distributions whose versions status.json records
-    install: Callable[["Peer", Path, Path, "Log"], None]  # (peer, venv python, peer dir, log)
+    install: Callable[[Path, Path, "Log"], None]  # (venv python, peer dir, log)
     check: str  # Python run in the venv (cwd: the peer dir) that must succeed for "ok"
     min_python: tuple[int, int] = (3, 10)
     notes: list[str] = field(default_factory=list)
@@ -99,17 +99,17 @@ def pip(py: Path, log: Log, *args: str) -> None:
 
 # ---- the peers -------------------------------------------------------------------------------------
 
-def install_gymnax(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
+def install_gymnax(py: Path, peer_dir: Path, log: Log) -> None:
     pip(py, log, "--no-deps", "gymnax==1.0.1")
     # gymnax/__init__ imports every env module: bsuite/misc envs need matplotlib, seaborn, six.
     pip(py, log, "jax[cpu]>=0.6,<0.12", "flax", "matplotlib", "seaborn", "six", "gymnasium")
 
 
-def install_envpool(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
+def install_envpool(py: Path, peer_dir: Path, log: Log) -> None:
     pip(py, log, "envpool==1.2.*")
 
 
-def install_myriad(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
+def install_myriad(py: Path, peer_dir: Path, log: Log) -> None:
     pip(py, log, "myriad-jax==0.2.*")
 
 
@@ -154,7 +154,7 @@ def fetch_pypi_sdist(name: str, version: str, dest: Path, log: Log) -> Path:
     return path
 
 
-def install_pufferlib(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
+def install_pufferlib(py: Path, peer_dir: Path, log: Log) -> None:
     pip(py, log, "numpy<2", "gymnasium==0.29.1", "gym==0.23.1", "setuptools")
     archive = fetch_pypi_sdist("pufferlib", PUFFERLIB_VERSION, peer_dir, log)
     src = peer_dir / "src"
@@ -172,7 +172,7 @@ def install_pufferlib(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
     (Path(site) / "pufferlib_src.pth").write_text(str(src) + "\n")
 
 
-def install_dist_classicrl(peer: Peer, py: Path, peer_dir: Path, log: Log) -> None:
+def install_dist_classicrl(py: Path, peer_dir: Path, log: Log) -> None:
     pip(py, log, "dist-classicrl")
 
 
@@ -203,17 +203,16 @@ def python_version(python: str) -> tuple[int, int] | None:
 
 
 def find_python(minimum: tuple[int, int], explicit: str | None) -> str | None:
-    """An interpreter >= minimum: the explicit one, this one, pythonX.Y on PATH, or one under ~/.pyenv."""
-    candidates = [explicit] if explicit else [sys.executable]
-    candidates += [shutil.which(f"python3.{m}") for m in range(minimum[1], 20)]
+    """The explicit interpreter if it is >= minimum; else this one, python3.N on PATH or one under ~/.pyenv."""
+    def new_enough(python):
+        version = python_version(python)
+        return version is not None and version >= minimum
+
+    if explicit:
+        return explicit if new_enough(explicit) else None
+    candidates = [sys.executable] + [shutil.which(f"python3.{m}") for m in range(minimum[1], 20)]
     candidates += sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.*/bin/python3")), reverse=True)
-    for c in filter(None, candidates):
-        v = python_version(c)
-        if v and v >= minimum:
-            return c
-        if explicit:
-            return None
-    return None
+    return next((c for c in candidates if c and new_enough(c)), None)
 
 
 def venv_python(peer_dir: Path) -> Path:
@@ -257,7 +256,7 @@ def setup_peer(peer: Peer, cache_dir: Path, python313: str | None, force: bool) 
         shutil.rmtree(peer_dir / "venv", ignore_errors=True)
         log.run([base, "-m", "venv", peer_dir / "venv"], timeout=300)
         py = venv_python(peer_dir)
-        peer.install(peer, py, peer_dir, log)
+        peer.install(py, peer_dir, log)
         log.run([py, "-c", peer.check], cwd=peer_dir, timeout=300)
         versions = installed_versions(py, peer.dists)
         if peer.name == "pufferlib":  # built from the sdist, not installed as a distribution

@@ -223,16 +223,16 @@ def myriad_parts(env):
 
     def autoreset_step(key, state, actions):
         """Myriad's envs do not reset themselves: its training loop steps, resets, and selects by done."""
+        n = actions.shape[0]
         k_step, k_reset = jax.random.split(key)
-        obs, next_state, reward, done, _ = step(jax.random.split(k_step, n_of(state)), state, actions,
-                                                menv.params, menv.config)
-        _, fresh = reset(jax.random.split(k_reset, n_of(state)), menv.params, menv.config)
+        obs, next_state, reward, done, _ = step(jax.random.split(k_step, n), state, actions, menv.params, menv.config)
+        _, fresh = reset(jax.random.split(k_reset, n), menv.params, menv.config)
         ended = done.astype(bool)
-        pick = lambda new, old: jax.numpy.where(ended.reshape(ended.shape + (1,) * (new.ndim - 1)), new, old)  # noqa: E731
-        return jax.tree_util.tree_map(pick, fresh, next_state), obs, reward
 
-    def n_of(state):
-        return jax.tree_util.tree_leaves(state)[0].shape[0]
+        def pick(new, old):
+            return jax.numpy.where(ended.reshape(ended.shape + (1,) * (new.ndim - 1)), new, old)
+
+        return jax.tree_util.tree_map(pick, fresh, next_state), obs, reward
 
     return jax, menv, reset, autoreset_step
 
