@@ -264,6 +264,8 @@ def setup_peer(peer: Peer, cache_dir: Path, python313: str | None, force: bool) 
         status.update(status="ok", python=str(py), base_python=base, versions=versions, notes=peer.notes)
     except InstallError as e:
         status["error"] = str(e)
+    except Exception as e:  # a broken archive, a full disk: this peer fails, the others still install
+        status["error"] = f"{type(e).__name__}: {e}"
     status["seconds"] = round(time.time() - start, 1)
     (peer_dir / "status.json").write_text(json.dumps(status, indent=2) + "\n")
     return status
