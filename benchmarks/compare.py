@@ -1,332 +1,228 @@
 """Peer comparison in one run on one machine: the same env and env count through simkit and the
-libraries people use today.
+libraries people use today, each measurement in its own process and the peer's own venv.
 
-  python benchmarks/compare.py [--env CartPole-v1] [--num-envs 1000 100000] [--seconds 2]
-                               [--libraries simkit,gymnasium,...] [--output FILE | --resume]
+  python benchmarks/peers/setup_venvs.py          # once: one venv per peer under .peers/
+  python benchmarks/compare.py                     # every peer, 1..1e6 envs, CartPole and GeneCircuit
+  python benchmarks/compare.py --num-envs 1,1000 --seconds 0.5 --repeat 1     # a smoke run
 
-Columns of the output (results/compare_<device>_<timestamp>.csv): citation metadata, library,
-library_version, mode, env, num_envs, device, steps, seconds, steps_per_s, status, note. A peer that is
-not installed (or whose API this script has no adapter for) gets a row with status `missing` or
-`skipped` and no number: it is reported, never faked. Rows are written and flushed as they finish, so
-Ctrl-C keeps what was measured; `--resume` continues the newest compare CSV (or --output) and skips
-the points it already holds. Peers are optional extras: `pip install .[compare]`.
+Two kinds of measurement, reported in separate tables (column `api`):
+  throughput   the library steps many times per call, no Python per step: simkit.throughput (--chunk),
+               gymnax and Myriad jit(lax.scan of vmapped steps), PufferLib's C vec_step loop
+  step API     one batch step per call from Python with numpy random actions: simkit env.step,
+               Gymnasium (serial gym.make envs, SyncVectorEnv, numpy CartPoleVectorEnv), gymnax and
+               Myriad jitted steps, EnvPool, PufferLib env.step
+Every policy is uniform random. GeneCircuit-v0 runs against Myriad's ccasr-gfp-control (same
+reactions, rates and 5-minute steps); the other peers have no such env. dist-classicrl (tabular
+Q-learning on tic-tac-toe) is compared in benchmarks/qlearn_compare.py.
 
-Peers (library / mode):
-  simkit / throughput            simkit.throughput(...): the built-in random policy, no Python per step
-  simkit / step API              simkit.make_vec(...).step(random actions) from Python
-  gymnasium / serial             num_envs separate gym.make() envs stepped in a Python loop
-  gymnasium / SyncVectorEnv      gymnasium.vector.SyncVectorEnv
-  gymnasium / numpy vector env   gymnasium's numpy CartPoleVectorEnv (CartPole only)
-  gymnax / jax cpu               vmap(step) under jit and lax.scan, JAX on the CPU
-  envpool / sync                 envpool.make(..., env_type="gymnasium")
-  myriad-jax, pufferlib          reported (installed or not); no adapter written yet
-  dist-classicrl / TicTacToe     skipped: simkit has no TicTacToe env yet
+Points are interleaved: for each env count, every measurement once, then again (--repeat times), so
+a slow phase of the machine hits every library alike. Each point is one `benchmarks/peers/worker.py`
+process under a time limit (--timeout); a peer that hangs or crashes gets a row saying so and the
+sweep goes on. Rows (results/compare_cpu_<UTC time>.csv) carry the machine, CPU ISA and commit, are
+flushed as they finish, and --resume continues the newest compare CSV (or --output), measuring only
+the points it does not hold. A ratio table (simkit / each peer, per env count) ends the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import datetime
-import importlib
-import importlib.metadata
+import json
 import os
-import platform
+import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "peers"))
+from results_io import ROOT, RowWriter, default_path, metadata  # noqa: E402
+import setup_venvs  # noqa: E402
+import worker  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_io import cpu_model, git_commit  # noqa: E402
+WORKER = HERE / "peers" / "worker.py"
 
-ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cpu_isa", "cores", "library",
+           "library_version", "api", "mode", "env", "num_envs", "repeat", "device", "batch_steps", "env_steps",
+           "seconds", "steps_per_s", "setup_seconds", "status", "note"]
 
-COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cores", "library", "library_version",
-           "mode", "env", "num_envs", "device", "steps", "seconds", "steps_per_s", "status", "note"]
-
-PEERS = ["simkit", "gymnasium", "gymnax", "envpool", "myriad-jax", "pufferlib", "dist-classicrl"]
-
-
-class Missing(Exception):
-    """The peer is not installed or cannot run this point; the message says why."""
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
-
-
-def _import(module: str, dist: str | None = None):
-    try:
-        return importlib.import_module(module)
-    except Exception as e:  # ImportError, or a broken install raising something else
-        raise Missing(f"{dist or module} not installed ({type(e).__name__}: {e})".split("\n")[0]) from None
+DEFAULT_NUM_ENVS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+# Steps per call in throughput mode: a GeneCircuit step fires ~10 reactions, so a shorter chunk keeps
+# Myriad's warm-up call at 1e6 envs within --timeout (simkit's README uses chunk 8 for it too).
+DEFAULT_CHUNK = {"CartPole-v1": 32, "GeneCircuit-v0": 8}
+# For the duration estimate, from a smoke run on the 2-core development VM: start-up per process
+# (interpreter, imports, JIT compilation) and construction plus warm-up per env, keyed by
+# (library, mode) or (library, env).
+STARTUP_S = {"simkit": 1.0, "gymnasium": 1.5, "gymnax": 10.0, "envpool": 2.0, "pufferlib": 1.5, "myriad": 12.0}
+WARMUP_S_PER_ENV = {("gymnasium", "serial"): 1e-3, ("gymnasium", "SyncVectorEnv"): 1e-3, ("envpool", "sync"): 3e-5,
+                    ("gymnax", "CartPole-v1"): 1e-5, ("myriad", "CartPole-v1"): 1e-5,
+                    ("myriad", "GeneCircuit-v0"): 6e-5}
 
 
-def _timed_loop(step, num_envs: int, seconds: float, warmup: int = 3) -> tuple[int, float]:
-    """Calls step() (one batch step) for about `seconds`; returns (batch steps, elapsed)."""
-    for _ in range(warmup):
-        step()
-    steps, t0 = 0, time.perf_counter()
-    while True:
-        step()
-        steps += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= seconds:
-            return steps, elapsed
+def known_libraries() -> list[str]:
+    return list(dict.fromkeys(m.library for m in worker.MEASUREMENTS))
 
 
-# ---- adapters: each returns (steps, seconds, device, note) or raises Missing ---------------------
-
-def run_simkit_throughput(env, n, seconds, device):
-    simkit = _import("simkit")
-    # Keywords: the positional order of simkit.throughput has steps before seconds.
-    r = simkit.throughput(env, num_envs=n, chunk=32, seconds=seconds, device=device)
-    elapsed = float(r["seconds"])
-    steps = int(r["steps"]) if "steps" in r else int(float(r["steps_per_s"]) * elapsed / n)
-    note = f"chunk 32, median of repeats; simkit commit {r.get('git_commit', '?')}"
-    return steps, elapsed, str(r.get("device", device)), note
-
-
-def run_simkit_step(env, n, seconds, device):
-    simkit = _import("simkit")
-    venv = simkit.make_vec(env, n, device=device, seed=0)
-    venv.reset(seed=0)
-    space = venv.action_space
-    rng = np.random.default_rng(0)
-    if hasattr(space, "nvec"):
-        actions = lambda: rng.integers(0, space.nvec, dtype=space.dtype)  # noqa: E731
-    else:
-        actions = lambda: space.sample()  # noqa: E731
-    steps, elapsed = _timed_loop(lambda: venv.step(actions()), n, seconds)
-    venv.close()
-    return steps, elapsed, device, "random actions from numpy"
+def parse_counts(text: str) -> list[int]:
+    """'1,10,1e3' -> [1, 10, 1000]; each must be a whole number >= 1."""
+    counts = []
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--num-envs: {item!r} is not a number") from None
+        if value < 1 or value != int(value):
+            raise argparse.ArgumentTypeError(f"--num-envs: {item!r} must be a whole number >= 1")
+        counts.append(int(value))
+    return counts
 
 
-def run_gym_serial(env, n, seconds, device):
-    gym = _import("gymnasium")
-    envs = [gym.make(env) for _ in range(n)]
-    for i, e in enumerate(envs):
-        e.reset(seed=i)
-        e.action_space.seed(i)
-
-    def step():
-        for e in envs:
-            _, _, term, trunc, _ = e.step(e.action_space.sample())
-            if term or trunc:
-                e.reset()
-
-    steps, elapsed = _timed_loop(step, n, seconds, warmup=1)
-    return steps, elapsed, "cpu", "1 process, Python loop over envs"
+def plan(envs: list[str], counts: list[int], libraries: list[str], repeats: int) -> list[dict]:
+    """The points in run order: per env and env count, round-robin over the measurements, repeated."""
+    measurements = [m for m in worker.MEASUREMENTS if m.library in libraries]
+    return [{"measurement": m, "env": env, "num_envs": n, "repeat": r}
+            for env in envs for n in counts for r in range(repeats) for m in measurements if env in m.envs]
 
 
-def run_gym_sync(env, n, seconds, device):
-    gym = _import("gymnasium")
-    venv = gym.vector.SyncVectorEnv([lambda: gym.make(env) for _ in range(n)])
-    venv.reset(seed=0)
-    venv.action_space.seed(0)
-    steps, elapsed = _timed_loop(lambda: venv.step(venv.action_space.sample()), n, seconds, warmup=1)
-    venv.close()
-    return steps, elapsed, "cpu", ""
+def point_key(library, mode, env, num_envs, repeat) -> tuple:
+    return (str(library), str(mode), str(env), str(num_envs), str(repeat))
 
 
-def run_gym_numpy(env, n, seconds, device):
-    _import("gymnasium")
-    if not env.startswith("CartPole"):
-        raise Missing(f"gymnasium has no numpy vector env for {env}")
-    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
-
-    venv = CartPoleVectorEnv(num_envs=n)
-    venv.reset(seed=0)
-    venv.action_space.seed(0)
-    steps, elapsed = _timed_loop(lambda: venv.step(venv.action_space.sample()), n, seconds)
-    return steps, elapsed, "cpu", ""
-
-
-def run_gymnax(env, n, seconds, device):
-    gymnax = _import("gymnax")
-    jax = _import("jax")
-    name = env.split("-v")[0] + "-v" + env.split("-v")[1] if "-v" in env else env
-    try:
-        genv, params = gymnax.make(name)
-    except Exception as e:
-        raise Missing(f"gymnax has no {env} ({e})") from None
-    chunk = 32
-    keys = jax.random.split(jax.random.PRNGKey(0), n)
-    _, state = jax.vmap(genv.reset, in_axes=(0, None))(keys, params)
-
-    def one(carry, _):
-        key, state = carry
-        key, k_act, k_step = jax.random.split(key, 3)
-        acts = jax.vmap(genv.action_space(params).sample)(jax.random.split(k_act, n))
-        _, state, reward, done, _ = jax.vmap(genv.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(k_step, n), state, acts, params)
-        return (key, state), reward.sum()
-
-    @jax.jit
-    def run(carry):
-        return jax.lax.scan(one, carry, None, length=chunk)
-
-    carry = [(jax.random.PRNGKey(1), state)]
-
-    def step():
-        carry[0], r = run(carry[0])
-        r.block_until_ready()
-
-    batches, elapsed = _timed_loop(step, n, seconds, warmup=2)
-    return batches * chunk, elapsed, str(jax.devices()[0]), f"jit(lax.scan) chunk {chunk}, vmap over envs"
-
-
-def run_envpool(env, n, seconds, device):
-    envpool = _import("envpool")
-    try:
-        venv = envpool.make(env, env_type="gymnasium", num_envs=n, seed=0)
-    except Exception as e:
-        raise Missing(f"envpool cannot make {env} ({e})") from None
-    venv.reset()
-    rng = np.random.default_rng(0)
-    space = venv.action_space
-    if hasattr(space, "n"):
-        actions = lambda: rng.integers(0, space.n, size=n)  # noqa: E731
-    else:
-        actions = lambda: rng.uniform(space.low, space.high, size=(n,) + space.shape).astype(space.dtype)  # noqa: E731
-    steps, elapsed = _timed_loop(lambda: venv.step(actions()), n, seconds)
-    return steps, elapsed, "cpu", f"{os.cpu_count()} worker threads (envpool default)"
-
-
-def _no_adapter(module, dist):
-    def run(env, n, seconds, device):
-        _import(module, dist)
-        raise Missing(f"{dist} {_version(dist)} is installed but compare.py has no adapter for its API yet")
-    return run
-
-
-def run_dist_classicrl(env, n, seconds, device):
-    _import("dist_classicrl", "dist-classicrl")
-    raise Missing("the TicTacToe comparison needs a simkit TicTacToe env, which does not exist yet")
-
-
-# (library, mode, distribution for the version, adapter)
-ADAPTERS = [
-    ("simkit", "throughput", "simkit", run_simkit_throughput),
-    ("simkit", "step API", "simkit", run_simkit_step),
-    ("gymnasium", "serial", "gymnasium", run_gym_serial),
-    ("gymnasium", "SyncVectorEnv", "gymnasium", run_gym_sync),
-    ("gymnasium", "numpy vector env", "gymnasium", run_gym_numpy),
-    ("gymnax", "jax cpu", "gymnax", run_gymnax),
-    ("envpool", "sync", "envpool", run_envpool),
-    ("myriad-jax", "jax cpu", "myriad-jax", _no_adapter("myriad", "myriad-jax")),
-    ("pufferlib", "ocean", "pufferlib", _no_adapter("pufferlib", "pufferlib")),
-    ("dist-classicrl", "TicTacToe", "dist-classicrl", run_dist_classicrl),
-]
-
-# Slow peers are capped: serial Gymnasium at 1M envs would take minutes per batch step.
-MAX_ENVS = {("gymnasium", "serial"): 10_000, ("gymnasium", "SyncVectorEnv"): 10_000}
-
-
-def _resume_path(output: str | None) -> Path | None:
-    if output:
-        return Path(output)
-    found = sorted((ROOT / "results").glob("compare_*.csv"))
-    return found[-1] if found else None
-
-
-def _done_points(path: Path) -> set:
+def done_points(path: Path) -> set:
+    """Points of an earlier run that need no second measurement (ok, or skipped by design)."""
     if not path.exists():
         return set()
     with open(path, newline="") as f:
-        return {(r["library"], r["mode"], r["env"], r["num_envs"]) for r in csv.DictReader(f)
-                if r.get("status") in ("ok", "skipped")}
+        return {point_key(r["library"], r["mode"], r["env"], r["num_envs"], r.get("repeat", "0"))
+                for r in csv.DictReader(f) if r.get("status") in ("ok", "skipped")}
+
+
+def interpreter(measurement, cache_dir: Path) -> tuple[str | None, str]:
+    """(python, "") for the measurement's venv, or (None, why it cannot run)."""
+    if measurement.venv is None:
+        return sys.executable, ""
+    status = setup_venvs.read_status(cache_dir, measurement.venv)
+    if status.get("status") != "ok":
+        return None, f"{measurement.venv} venv {status.get('status')}: {status.get('error', '')}"
+    return status["python"], ""
+
+
+def run_point(point: dict, python: str, seconds: float, chunk: int, timeout: float, cwd: Path) -> dict:
+    """Runs one worker process; returns its JSON row, or a failed/timeout row that says what happened."""
+    m = point["measurement"]
+    cmd = [python, str(WORKER), "--library", m.library, "--mode", m.mode, "--env", point["env"],
+           "--num-envs", str(point["num_envs"]), "--seconds", str(seconds), "--chunk", str(chunk)]
+    # The peer venvs hold CPU jaxlib builds; naming the platform also skips JAX's accelerator probing.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", JAX_PLATFORMS="cpu")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "note": f"no result within --timeout {timeout:g} s; the worker was killed"}
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if lines:
+        try:
+            return json.loads(lines[-1])
+        except ValueError:
+            pass
+    tail = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
+    return {"status": "failed", "note": f"worker exit code {proc.returncode}: {tail}"[:300]}
+
+
+def estimate_seconds(points: list[dict], seconds: float) -> float:
+    total = 0.0
+    for p in points:
+        lib, mode, n = p["measurement"].library, p["measurement"].mode, p["num_envs"]
+        if lib == "gymnasium" and mode in ("serial", "SyncVectorEnv") and n > worker.PYTHON_ENV_CAP:
+            total += STARTUP_S[lib]  # says "skipped" at once
+            continue
+        per_env = WARMUP_S_PER_ENV.get((lib, mode), WARMUP_S_PER_ENV.get((lib, p["env"]), 0.0))
+        total += seconds + STARTUP_S.get(lib, 2.0) + per_env * n
+    return total
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--env", nargs="+", default=["CartPole-v1"])
-    ap.add_argument("--num-envs", nargs="+", type=int, default=[1000, 100000])
-    ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per point")
-    ap.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="simkit's device")
-    ap.add_argument("--libraries", default=",".join(PEERS), help="comma-separated subset of: " + ", ".join(PEERS))
-    ap.add_argument("--output", help="CSV to append to (default results/compare_<device>_<time>.csv)")
+    ap.add_argument("--env", nargs="+", default=["CartPole-v1", "GeneCircuit-v0"],
+                    choices=sorted({e for m in worker.MEASUREMENTS for e in m.envs}))
+    ap.add_argument("--num-envs", type=parse_counts, default=DEFAULT_NUM_ENVS,
+                    help="comma-separated env counts (default 1,10,100,1e3,1e4,1e5,1e6)")
+    ap.add_argument("--seconds", type=float, default=2.0, help="timed window per point, after warm-up")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per env count")
+    ap.add_argument("--chunk", type=int, help="steps per call in throughput mode (default: 32, GeneCircuit 8)")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds one worker process may take")
+    known = known_libraries()
+    ap.add_argument("--libraries", default=",".join(known), help="comma-separated subset of: " + ", ".join(known))
+    ap.add_argument("--cache-dir", default=str(setup_venvs.DEFAULT_CACHE), help="the peer venvs (setup_venvs.py)")
+    ap.add_argument("--output", help="CSV to append to (default results/compare_cpu_<time>.csv)")
     ap.add_argument("--resume", action="store_true", help="continue --output or the newest results/compare_*.csv")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and its estimated duration only")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
-    libs = [x.strip() for x in args.libraries.split(",") if x.strip()]
-    unknown = [x for x in libs if x not in PEERS]
-    if unknown or any(n < 1 for n in args.num_envs) or not args.seconds > 0:
-        what = f"unknown libraries {unknown} (known: {', '.join(PEERS)})" if unknown else \
-            "num-envs must be >= 1 and seconds > 0"
-        print(f"compare.py: error: {what}", file=sys.stderr)
+    libraries = [x.strip() for x in args.libraries.split(",") if x.strip()]
+    unknown = [x for x in libraries if x not in known]
+    problems = [f"--libraries: unknown {unknown} (known: {', '.join(known)})"] if unknown else []
+    problems += [f"--{name} must be > 0" for name in ("seconds", "repeat", "timeout") if not getattr(args, name) > 0]
+    problems += ["--chunk must be > 0"] if args.chunk is not None and args.chunk < 1 else []
+    if problems:
+        print(f"compare.py: error: {'; '.join(problems)}", file=sys.stderr)
         return 2
 
     if args.resume:
-        out = _resume_path(args.output)
+        found = sorted((ROOT / "results").glob("compare_*.csv"))
+        out = Path(args.output) if args.output else (found[-1] if found else None)
         if out is None:
             print("compare.py: error: --resume found no results/compare_*.csv", file=sys.stderr)
             return 2
     else:
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        out = Path(args.output) if args.output else ROOT / "results" / f"compare_{args.device}_{stamp}.csv"
-    done = _done_points(out) if args.resume else set()
+        out = Path(args.output) if args.output else default_path("compare", "cpu")
+    done = done_points(out) if args.resume else set()
+    points = plan(args.env, args.num_envs, libraries, args.repeat)
+    todo = [p for p in points if point_key(p["measurement"].library, p["measurement"].mode, p["env"],
+                                           p["num_envs"], p["repeat"]) not in done]
+    estimate = estimate_seconds(todo, args.seconds)
+    print(f"{len(todo)} points to measure ({len(points) - len(todo)} already in {out.name}); estimated "
+          f"{estimate / 60:.0f} min, at most {len(todo) * args.timeout / 3600:.1f} h if every point hit --timeout")
+    if args.dry_run:
+        return 0
 
-    points = [(lib, mode, dist, fn, env, n) for env in args.env for n in args.num_envs
-              for lib, mode, dist, fn in ADAPTERS if lib in libs]
-    todo = [p for p in points if (p[0], p[1], p[4], str(p[5])) not in done]
-    if args.resume:
-        print(f"resume: {len(points) - len(todo)} of {len(points)} points already in {out}")
-
+    cache_dir = Path(args.cache_dir)
     try:
-        simkit_version = importlib.import_module("simkit").__version__
-    except Exception:  # not installed: its rows say so
-        simkit_version = _version("simkit")
-    meta = {"git_commit": git_commit(), "simkit_version": simkit_version, "host": platform.node(),
-            "cpu_model": cpu_model(), "cores": os.cpu_count()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not out.exists() or out.stat().st_size == 0
+        writer = RowWriter(out, COLUMNS)
+    except ValueError as e:
+        print(f"compare.py: error: --output: {e}", file=sys.stderr)
+        return 2
+    meta = metadata()
     try:
         from tqdm import tqdm
     except ImportError:
         tqdm = None
     bar = tqdm(todo, unit="point", dynamic_ncols=True) if tqdm else todo
-    results = []
-    with open(out, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        if fresh:
-            w.writeheader()
-            f.flush()
-        for lib, mode, dist, fn, env, n in bar:
+    say = tqdm.write if tqdm else print
+    try:
+        for p in bar:
+            m = p["measurement"]
+            label = f"{m.library} / {m.mode}, {p['env']}, {p['num_envs']:,} envs, round {p['repeat'] + 1}"
             if tqdm:
-                bar.set_postfix_str(f"{lib} / {mode}, {env}, {n:,} envs")
-            row = dict(meta, timestamp=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       library=lib, library_version=_version(dist), mode=mode, env=env, num_envs=n, device="",
-                       steps="", seconds="", steps_per_s="", status="", note="")
-            try:
-                if n > MAX_ENVS.get((lib, mode), n):
-                    raise Missing(f"skipped above {MAX_ENVS[(lib, mode)]:,} envs (a batch step takes too long)")
-                steps, elapsed, device, note = fn(env, n, args.seconds, args.device)
-                row.update(device=device, steps=steps, seconds=f"{elapsed:.4f}",
-                           steps_per_s=f"{steps * n / elapsed:.6e}", status="ok", note=note)
-            except Missing as e:
-                row.update(status="skipped" if "skipped" in str(e) or "no adapter" in str(e) or "needs a simkit" in str(e)
-                           else "missing", note=str(e))
-            except KeyboardInterrupt:
-                raise
-            except Exception as e:  # a peer that installs but fails: report it, keep going
-                row.update(status="failed", note=f"{type(e).__name__}: {e}".split("\n")[0][:300])
-            w.writerow(row)
-            f.flush()
-            results.append(row)
-            msg = f"{lib} / {mode}, {env}, {n:,} envs: " + (
-                f"{float(row['steps_per_s']):.3e} steps/s" if row["status"] == "ok" else f"{row['status']}: {row['note']}")
-            (tqdm.write if tqdm else print)(msg)
-
+                bar.set_postfix_str(label)
+            python, why_not = interpreter(m, cache_dir)
+            cwd = (cache_dir / m.venv) if m.venv else ROOT  # PufferLib links resources/ into its cwd
+            chunk = args.chunk or DEFAULT_CHUNK.get(p["env"], 32)
+            row = run_point(p, python, args.seconds, chunk, args.timeout, cwd) if python else \
+                {"status": "missing", "note": why_not}
+            row = {**meta, **row, "library": m.library, "mode": m.mode, "api": m.api, "env": p["env"],
+                   "num_envs": p["num_envs"], "repeat": p["repeat"],
+                   "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            writer.write(row)
+            say(f"{label}: " + (f"{float(row['steps_per_s']):.3e} steps/s" if row["status"] == "ok"
+                                else f"{row['status']}: {row.get('note', '')}"))
+    finally:
+        writer.close()
     print_ratio_table(out)
     print(f"results: {out}")
     return 0
@@ -336,21 +232,36 @@ def _ratio(x: float) -> str:
     return f"{x:,.0f}x" if x >= 100 else f"{x:.3g}x"
 
 
-def print_ratio_table(path: Path) -> None:
-    """simkit throughput (and step API) / each peer, per env and num_envs, from every ok row in path."""
+def median_rates(path: Path) -> dict:
+    """{(env, api, library, mode): {num_envs: median steps/s over repeats}} from the ok rows of path."""
+    samples = defaultdict(lambda: defaultdict(list))
     with open(path, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("status") == "ok"]
-    by_point = {}
-    for r in rows:
-        by_point.setdefault((r["env"], int(r["num_envs"])), {})[(r["library"], r["mode"])] = float(r["steps_per_s"])
-    print(f"\n{'env':<14} {'num_envs':>10} {'library / mode':<32} {'steps/s':>11} {'simkit thr / it':>16} {'simkit step / it':>17}")
-    for (env, n), rates in sorted(by_point.items()):
-        thr = rates.get(("simkit", "throughput"))
-        stp = rates.get(("simkit", "step API"))
-        for (lib, mode), v in sorted(rates.items(), key=lambda kv: -kv[1]):
-            a = _ratio(thr / v) if thr else "-"
-            b = _ratio(stp / v) if stp else "-"
-            print(f"{env:<14} {n:>10,} {lib + ' / ' + mode:<32} {v:>11.3e} {a:>16} {b:>17}")
+        for r in csv.DictReader(f):
+            if r.get("status") == "ok" and r.get("steps_per_s"):
+                key = (r["env"], r.get("api", ""), r["library"], r["mode"])
+                samples[key][int(r["num_envs"])].append(float(r["steps_per_s"]))
+    return {k: {n: statistics.median(v) for n, v in by_n.items()} for k, by_n in samples.items()}
+
+
+def print_ratio_table(path: Path) -> None:
+    """Per env and api: each library's median steps/s per env count, and simkit's rate / it."""
+    rates = median_rates(path)
+    for env, api in sorted({(k[0], k[1]) for k in rates}):
+        rows = {(lib, mode): v for (e, a, lib, mode), v in rates.items() if (e, a) == (env, api)}
+        ours = next((v for (lib, _), v in rows.items() if lib == "simkit"), {})
+        counts = sorted({n for v in rows.values() for n in v})
+        print(f"\n{env}, {api}: env steps/s (median of rounds) and simkit / it")
+        print(f"{'library / mode':<30}" + "".join(f"{n:>23,}" for n in counts))
+        for (lib, mode), v in sorted(rows.items(), key=lambda kv: (kv[0][0] != "simkit", kv[0])):
+            cells = []
+            for n in counts:
+                if n not in v:
+                    cells.append(f"{'-':>23}")
+                elif lib == "simkit" or n not in ours:
+                    cells.append(f"{v[n]:>23.3e}")
+                else:
+                    cells.append(f"{v[n]:>11.3e} {'(' + _ratio(ours[n] / v[n]) + ')':>11}")
+            print(f"{lib + ' / ' + mode:<30}" + "".join(cells))
 
 
 if __name__ == "__main__":

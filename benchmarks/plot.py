@@ -247,10 +247,13 @@ def plot_chunk_sensitivity(throughput_rows: list[dict], memory_rows: list[dict])
 
 
 def plot_library_comparison(rows: list[dict]):
-    """Bars of steps/s per (library, mode), one panel per (env, num_envs), log scale."""
+    """Bars of steps/s per (library, mode), one panel per (env, num_envs), log scale; with 3 or more env
+    counts, lines over num_envs instead, one panel per (env, api)."""
     rows = [r for r in rows if number(r.get("steps_per_s")) and r.get("library")]
     if not rows:
         return None
+    if len({number(r.get("num_envs")) for r in rows}) >= 3:
+        return _plot_library_scaling(rows)
     panels = defaultdict(list)
     for r in rows:
         panels[(r.get("env", ""), int(number(r.get("num_envs")) or 0))].append(r)
@@ -270,6 +273,28 @@ def plot_library_comparison(rows: list[dict]):
         ax.set_title(f"{env}, {n:,} envs")
         ax.grid(True, axis="y", which="both", alpha=0.3)
     return _finish(fig, rows, "Library comparison: env steps/s on one machine")
+
+
+def _plot_library_scaling(rows: list[dict]):
+    panels = defaultdict(list)
+    for r in rows:
+        panels[(r.get("env", ""), r.get("api", ""))].append(r)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5.5), squeeze=False)
+    for ax, ((env, api), rs) in zip(axes[0], sorted(panels.items())):
+        medians = _median_by(rs, lambda r: (_label(r["library"], r.get("mode", "")), number(r["num_envs"])),
+                             "steps_per_s")
+        for label in sorted({k[0] for k in medians}, key=lambda k: (not k.startswith("simkit"), k)):
+            xs = sorted(n for name, n in medians if name == label)
+            style = {"color": "C3", "linewidth": 2.5} if label.startswith("simkit") else {}
+            ax.plot(xs, [medians[(label, x)] for x in xs], marker="o", label=label, **style)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("parallel environments (num_envs)")
+        ax.set_ylabel("throughput (env steps/s, log scale)")
+        ax.set_title(_label(env, api))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    return _finish(fig, rows, "Library comparison: env steps/s on one machine (median of rounds)")
 
 
 def make_plots(paths, out_dir) -> list[Path]:

@@ -1,12 +1,21 @@
-"""Tabular Q-learning on tic-tac-toe: simkit's trainer vs dist_classicrl, same machine, same env count.
+"""Tabular Q-learning on tic-tac-toe: simkit's trainer vs dist_classicrl, same machine, same run, equal
+threads and equal work.
 
-    python benchmarks/qlearn_compare.py --peer-python /path/to/py313/bin/python --num-envs 10 4096
+    python benchmarks/qlearn_compare.py [--num-envs 64,4096] [--threads 1,2] [--seconds 2]
 
-dist_classicrl (PyPI) needs Python >= 3.13 and mpi4py with an MPI library (Debian: openmpi-bin), so it
-runs in its own interpreter (``--peer-python``), through its own benchmark module
-(``dist_classicrl.benchmarks.throughput_benchmark --runtime single_thread``), and its JSON result is read
-back. Without ``--peer-python`` (or when the peer fails) its row says why and simkit is still measured.
-Rows go to results/qlearn_compare_cpu_<time>.csv as they finish.
+For each env count and thread count, dist_classicrl runs first, through its own benchmark module
+(`dist_classicrl.benchmarks.throughput_benchmark`: `--runtime single_thread` at 1 thread,
+`--runtime parallel --processes T` at T threads, its envs split over the processes), with a number of
+env steps W sized by a short probe so that its timed window is at least --seconds. simkit then trains
+on the same W env steps with the same env count, threads and schedules (W / num_envs rounds), repeated
+from scratch until its own timed window is at least --seconds too; its rate is the repeats' env steps
+over their total time. Same work per training run, both windows >= --seconds.
+
+dist_classicrl (PyPI) needs Python >= 3.13 and mpi4py with an MPI library, so it runs in its own venv:
+`python benchmarks/peers/setup_venvs.py --peers dist_classicrl` makes .peers/dist_classicrl, which is
+used unless --peer-python names another interpreter. Without it, its rows say why and simkit is still
+measured (at the work the probe would have used). Rows go to results/qlearn_compare_cpu_<time>.csv as
+they finish.
 """
 
 from __future__ import annotations
@@ -20,73 +29,134 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "peers"))
 from results_io import RowWriter, default_path, metadata  # noqa: E402
+import setup_venvs  # noqa: E402
 
-COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cores", "library", "library_version",
-           "num_envs", "threads", "env_steps", "seconds", "steps_per_s", "speedup_vs_dist_classicrl", "status",
-           "note"]
-
-
-def simkit_rate(num_envs: int, steps: int, threads: int) -> dict:
-    from simkit import qlearning
-
-    rounds = max(1, steps // num_envs)
-    qlearning.train(num_envs=num_envs, rounds=1, threads=threads)  # warm-up: allocation, thread pool
-    t0 = time.perf_counter()
-    qlearning.train(num_envs=num_envs, rounds=rounds, threads=threads, seed=1)
-    seconds = time.perf_counter() - t0
-    return {"library": "simkit", "env_steps": rounds * num_envs, "seconds": seconds,
-            "steps_per_s": rounds * num_envs / seconds, "status": "ok",
-            "note": f"{rounds} rounds incl. the ordered table updates"}
+COLUMNS = ["timestamp", "git_commit", "simkit_version", "host", "cpu_model", "cpu_isa", "cores", "library",
+           "library_version", "num_envs", "threads", "work_env_steps", "repeats", "env_steps", "seconds",
+           "steps_per_s", "speedup_vs_dist_classicrl", "status", "note"]
+PROBE_ENV_STEPS = 20_000  # the probe that sizes W; a few seconds of dist_classicrl at most
+MPI_AS_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
-def peer_rate(python: str | None, num_envs: int, steps: int) -> dict:
-    row = {"library": "dist_classicrl", "threads": 1}
-    if not python:
-        return {**row, "status": "missing", "note": "no --peer-python given (needs Python >= 3.13 and MPI)"}
-    batch_steps = max(1, steps // num_envs)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+def parse_list(text: str, name: str) -> list[int]:
+    try:
+        values = [int(float(x)) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--{name}: {text!r} is not a comma-separated list of integers") from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"--{name}: every value must be >= 1, got {text!r}")
+    return values
+
+
+class PeerUnavailable(Exception):
+    """dist_classicrl cannot run this point; the message says why."""
+
+
+def peer_python(explicit: str | None, cache_dir: Path) -> tuple[str | None, str]:
+    if explicit:
+        return explicit, ""
+    status = setup_venvs.read_status(cache_dir, "dist_classicrl")
+    if status.get("status") != "ok":
+        return None, f"dist_classicrl venv {status['status']}: {status.get('error', '')}"
+    return status["python"], ""
+
+
+def run_peer(python: str, num_envs: int, threads: int, env_steps: int, timeout: float) -> dict:
+    """One dist_classicrl benchmark run of about env_steps env steps over num_envs envs in total."""
+    if num_envs % threads:
+        raise PeerUnavailable(f"{num_envs} envs do not split evenly over {threads} processes")
+    per_process = num_envs // threads
+    runtime = ["--runtime", "single_thread"] if threads == 1 else ["--runtime", "parallel", "--processes", str(threads)]
+    # Its --steps counts batch steps of one process's vector env, split over the processes.
+    batch_steps = max(threads, round(env_steps / per_process))
     with tempfile.TemporaryDirectory() as out:
-        cmd = [python, "-m", "dist_classicrl.benchmarks.throughput_benchmark", "--runtime", "single_thread",
-               "--agents", str(num_envs), "--steps", str(batch_steps), "--output-dir", out]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=out)
+        cmd = [python, "-m", "dist_classicrl.benchmarks.throughput_benchmark", *runtime,
+               "--agents", str(per_process), "--steps", str(batch_steps), "--output-dir", out]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=out, timeout=timeout,
+                                  env=dict(os.environ, **MPI_AS_ROOT))
+        except subprocess.TimeoutExpired:
+            raise PeerUnavailable(f"no result within {timeout:g} s") from None
         results = list(Path(out).glob("*.json"))
         if proc.returncode != 0 or not results:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return {**row, "status": "failed", "note": tail[0][:200]}
+            raise PeerUnavailable(f"exit code {proc.returncode}: {tail[0][:200]}")
         data = json.loads(results[0].read_text())
-    version = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version('dist-classicrl'))"],
-                             capture_output=True, text=True).stdout.strip()
-    return {**row, "library_version": version, "env_steps": data["effective_steps"], "seconds": data["elapsed_time"],
-            "steps_per_s": data["throughput"], "status": "ok",
-            "note": f"{' '.join(cmd[1:4])} (single_thread runtime, SyncVectorEnv of {num_envs})"}
+    return {"env_steps": int(data["effective_steps"]), "seconds": float(data["elapsed_time"]),
+            "steps_per_s": float(data["throughput"]),
+            "note": f"throughput_benchmark {' '.join(runtime)}, {per_process} envs per process"}
+
+
+def peer_version(python: str) -> str:
+    code = "import importlib.metadata as m; print(m.version('dist-classicrl'))"
+    return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+
+
+def simkit_rate(num_envs: int, threads: int, work: int, window: float) -> dict:
+    """simkit trains on `work` env steps from scratch, repeated until `window` seconds have passed."""
+    from simkit import qlearning
+
+    rounds = max(1, round(work / num_envs))
+    qlearning.train(num_envs=num_envs, rounds=1, threads=threads)  # warm-up: allocation, thread pool
+    repeats, elapsed = 0, 0.0
+    while elapsed < window:
+        t0 = time.perf_counter()
+        qlearning.train(num_envs=num_envs, rounds=rounds, threads=threads, seed=1 + repeats)
+        elapsed += time.perf_counter() - t0
+        repeats += 1
+    env_steps = repeats * rounds * num_envs
+    return {"work_env_steps": rounds * num_envs, "repeats": repeats, "env_steps": env_steps, "seconds": elapsed,
+            "steps_per_s": env_steps / elapsed,
+            "note": f"qlearning.train, {rounds} rounds of {num_envs} envs, fresh table each repeat"}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--num-envs", type=int, nargs="+", default=[10, 4096])
-    parser.add_argument("--steps", type=int, default=200_000, help="env steps per library and point")
-    parser.add_argument("--threads", type=int, default=0, help="simkit threads (0 = all cores)")
-    parser.add_argument("--peer-python", help="interpreter with dist-classicrl installed")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num-envs", type=lambda s: parse_list(s, "num-envs"), default=[64, 4096],
+                        help="comma-separated env counts, in total over the threads")
+    parser.add_argument("--threads", type=lambda s: parse_list(s, "threads"), default=[1, 2],
+                        help="comma-separated thread (dist_classicrl: process) counts")
+    parser.add_argument("--seconds", type=float, default=2.0, help="minimum timed window of each library")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds one dist_classicrl run may take")
+    parser.add_argument("--peer-python", help="interpreter with dist-classicrl (default: .peers/dist_classicrl)")
+    parser.add_argument("--cache-dir", default=str(setup_venvs.DEFAULT_CACHE), help="the peer venvs")
     parser.add_argument("--output", help="CSV to append to")
     args = parser.parse_args(argv)
-    if any(n < 1 for n in args.num_envs) or args.steps < 1:
-        parser.error("--num-envs and --steps must be at least 1")
+    if not args.seconds > 0 or not args.timeout > 0:
+        parser.error("--seconds and --timeout must be > 0")
     import simkit
 
+    python, why_not = peer_python(args.peer_python, Path(args.cache_dir))
+    version = peer_version(python) if python else ""
     writer = RowWriter(args.output or default_path("qlearn_compare", "cpu"), COLUMNS)
     meta = metadata()
     for n in args.num_envs:
-        peer = peer_rate(args.peer_python, n, args.steps)
-        ours = {**simkit_rate(n, args.steps * 10, args.threads), "library_version": simkit.__version__,
-                "threads": args.threads or os.cpu_count()}
-        for row in (peer, ours):
-            if row.get("steps_per_s") and peer.get("steps_per_s"):
-                row["speedup_vs_dist_classicrl"] = row["steps_per_s"] / peer["steps_per_s"]
-            writer.write({**meta, **row, "num_envs": n})
-            rate = f"{row['steps_per_s']:.3e}" if row.get("steps_per_s") else row["status"]
-            print(f"{row['library']:<15} {n:>6} envs {rate:>12} steps/s  {row.get('note', '')}", flush=True)
+        for t in args.threads:
+            peer = {"library": "dist_classicrl", "library_version": version, "status": "missing", "note": why_not}
+            work = PROBE_ENV_STEPS
+            if python:
+                try:
+                    run = run_peer(python, n, t, PROBE_ENV_STEPS, args.timeout)
+                    while run["seconds"] < args.seconds:  # the probe's rate includes its start; grow until long enough
+                        work = max(work + 1, round(run["env_steps"] * args.seconds / run["seconds"] * 1.2))
+                        run = run_peer(python, n, t, work, args.timeout)
+                    peer.update(run, status="ok", repeats=1)
+                    work = peer["work_env_steps"] = peer["env_steps"]
+                except PeerUnavailable as e:
+                    peer.update(status="failed", note=str(e))
+            ours = {"library": "simkit", "library_version": simkit.__version__, "status": "ok",
+                    **simkit_rate(n, t, work, args.seconds)}
+            for row in (peer, ours):
+                if row.get("steps_per_s") and peer.get("steps_per_s"):
+                    row["speedup_vs_dist_classicrl"] = row["steps_per_s"] / peer["steps_per_s"]
+                writer.write({**meta, **row, "num_envs": n, "threads": t})
+                rate = f"{row['steps_per_s']:.3e} steps/s" if row.get("steps_per_s") else row["status"]
+                print(f"{row['library']:<15} {n:>6} envs {t} thread(s) {rate:>18}  {row.get('note', '')}", flush=True)
     print(f"results: {writer.path}")
     writer.close()
     return 0

@@ -34,6 +34,21 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+# Widest vector extension first: the ISA decides what the compilers (ours and XLA's) can use.
+_ISA_FLAGS = [("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2")]
+
+
+def cpu_isa() -> str:
+    """The widest x86 vector extension this CPU reports (plus FMA), e.g. "AVX-512, FMA"; "" if unknown."""
+    try:
+        flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), [])
+    except OSError:
+        return ""
+    widest = next((name for flag, name in _ISA_FLAGS if flag in flags), "")
+    return ", ".join(filter(None, [widest, "FMA" if "fma" in flags else ""]))
+
+
 def metadata() -> dict:
     """The columns every row starts with."""
     import simkit
@@ -45,6 +60,7 @@ def metadata() -> dict:
         "simkit_version": simkit.__version__,
         "host": platform.node(),
         "cpu_model": cpu_model(),
+        "cpu_isa": cpu_isa(),
         "cores": os.cpu_count(),
         "gpu": gpus[0]["name"] if gpus else "",
         "driver": gpus[0]["driver_version"] if gpus else "",

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,21 @@ def test_figures_have_labelled_log_axes():
     assert fig.axes[0].get_ylabel().startswith("throughput (env steps/s")
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks[0].startswith("simkit")  # sorted fastest first
+
+
+def test_library_comparison_over_many_env_counts_draws_lines():
+    rows = [{"library": lib, "mode": mode, "api": api, "env": "CartPole-v1", "num_envs": str(n),
+             "steps_per_s": str(rate * n), "cpu_model": "test CPU"}
+            for lib, mode, api, rate in [("simkit", "rollout", "throughput", 10.0), ("gymnax", "scan", "throughput", 1.0),
+                                         ("simkit", "env.step", "step API", 5.0), ("envpool", "sync", "step API", 2.0)]
+            for n in (1, 100, 10_000)]
+    fig = plot.plot_library_comparison(rows)
+    assert [ax.get_title() for ax in fig.axes] == ["CartPole-v1 step API", "CartPole-v1 throughput"]
+    for ax in fig.axes:
+        assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+        labels = [line.get_label() for line in ax.lines]
+        assert len(labels) == 2 and labels[0].startswith("simkit")
+        assert list(ax.lines[0].get_xdata()) == [1, 100, 10_000]
 
 
 def test_absent_data_is_skipped_with_a_note(tmp_path, capsys):
@@ -183,37 +199,183 @@ def test_bad_input_exits_2(tmp_path):
     assert run_regress("--save-baseline", tmp_path / "b.json", "--memory-threshold", "-1") == 2
 
 
-# ---- compare.py ---------------------------------------------------------------------------------
+# ---- compare.py, its worker and the peer venvs ---------------------------------------------------
 
-def test_compare_one_peer_present_one_missing(tmp_path, monkeypatch, capsys):
-    import compare
+sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
+import compare  # noqa: E402
+import qlearn_compare  # noqa: E402
+import setup_venvs  # noqa: E402
+import worker  # noqa: E402
 
-    monkeypatch.setitem(sys.modules, "envpool", None)  # importing it now fails: the peer is missing
+# A stand-in for benchmarks/peers/worker.py: prints the JSON line a worker would, with a rate per
+# library, or hangs for "hangpeer" (to hit --timeout), or dies without a line for "crashpeer".
+FAKE_WORKER = """
+import json, sys, time
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+lib, n = args["--library"], int(args["--num-envs"])
+if lib == "hangpeer":
+    time.sleep(60)
+if lib == "crashpeer":
+    sys.exit("Segmentation fault (pretend)")
+rate = {"simkit": 4e6, "fakepeer": 1e6}[lib]
+print("some library chatter on stdout")
+print(json.dumps({"status": "ok", "library": lib, "mode": args["--mode"], "num_envs": n, "library_version": "9.9", "device": "cpu", "batch_steps": 10, "env_steps": 10 * n,
+                  "seconds": 0.01, "steps_per_s": rate, "setup_seconds": 0.0, "note": "fake " + args["--mode"]}))
+"""
+
+
+def fake_measurement(library, api="throughput", venv=None):
+    return worker.Measurement(library, "fast", api, venv, {"CartPole-v1": "CartPole-v1"}, library, None)
+
+
+@pytest.fixture
+def fake_peers(tmp_path, monkeypatch):
+    """simkit (main venv), fakepeer (an installed venv), absentpeer (never installed), hangpeer."""
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_WORKER)
+    monkeypatch.setattr(compare, "WORKER", script)
+    monkeypatch.setattr(worker, "MEASUREMENTS", [fake_measurement("simkit"), fake_measurement("fakepeer", venv="fakepeer"),
+                                                 fake_measurement("absentpeer", venv="absentpeer"),
+                                                 fake_measurement("hangpeer"), fake_measurement("crashpeer")])
+    cache = tmp_path / "peers"
+    (cache / "fakepeer" / "venv" / "bin").mkdir(parents=True)
+    (cache / "fakepeer" / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (cache / "fakepeer" / "status.json").write_text(json.dumps(
+        {"peer": "fakepeer", "status": "ok", "python": str(cache / "fakepeer" / "venv" / "bin" / "python")}))
+    return cache
+
+
+def read_rows(path):
+    return list(csv.DictReader(open(path)))
+
+
+def test_compare_one_fake_peer_present_one_missing(tmp_path, fake_peers, capsys):
     out = tmp_path / "compare_cpu.csv"
-    args = ["--libraries", "gymnasium,envpool", "--num-envs", "16", "--seconds", "0.05", "--output", str(out)]
+    args = ["--libraries", "simkit,fakepeer,absentpeer", "--num-envs", "1,1e3", "--repeat", "2", "--seconds", "0.01",
+            "--cache-dir", str(fake_peers), "--output", str(out), "--env", "CartPole-v1"]
     assert compare.main(args) == 0
-    rows = list(csv.DictReader(open(out)))
-    by = {(r["library"], r["mode"]): r for r in rows}
-    assert set(by) == {("gymnasium", "serial"), ("gymnasium", "SyncVectorEnv"), ("gymnasium", "numpy vector env"),
-                       ("envpool", "sync")}
-    for mode in ("serial", "SyncVectorEnv", "numpy vector env"):
-        r = by[("gymnasium", mode)]
-        assert r["status"] == "ok" and float(r["steps_per_s"]) > 0 and r["git_commit"] and r["cpu_model"]
-    missing = by[("envpool", "sync")]
-    assert missing["status"] == "missing" and missing["steps_per_s"] == "" and "envpool" in missing["note"]
+    rows = read_rows(out)
+    # interleaved: per env count, each library once per round
+    assert [(r["num_envs"], r["repeat"], r["library"]) for r in rows][:6] == [
+        ("1", "0", "simkit"), ("1", "0", "fakepeer"), ("1", "0", "absentpeer"),
+        ("1", "1", "simkit"), ("1", "1", "fakepeer"), ("1", "1", "absentpeer")]
+    assert len(rows) == 12
+    ok = [r for r in rows if r["library"] != "absentpeer"]
+    assert all(r["status"] == "ok" and r["library_version"] == "9.9" and r["git_commit"] and r["cpu_model"]
+               and r["cpu_isa"] for r in ok)
+    assert {float(r["steps_per_s"]) for r in ok if r["library"] == "fakepeer"} == {1e6}
+    missing = [r for r in rows if r["library"] == "absentpeer"]
+    assert all(r["status"] == "missing" and r["steps_per_s"] == "" and "setup_venvs.py --peers absentpeer" in r["note"]
+               for r in missing)
     text = capsys.readouterr().out
-    assert "envpool / sync, CartPole-v1, 16 envs: missing" in text
-    # resume keeps the measured points and only retries the missing one
+    assert "absentpeer / fast, CartPole-v1, 1,000 envs, round 2: missing" in text
+    assert "CartPole-v1, throughput: env steps/s" in text and "(4x)" in text  # simkit 4e6 / fakepeer 1e6
+    # --resume measures only what is missing: the absent peer's 4 points
     assert compare.main(args + ["--resume"]) == 0
-    rows = list(csv.DictReader(open(out)))
-    assert len(rows) == 5 and [r["library"] for r in rows[4:]] == ["envpool"]
-    # the plot reads compare files and leaves out rows without a number
+    rows = read_rows(out)
+    assert len(rows) == 16 and {r["library"] for r in rows[12:]} == {"absentpeer"}
+    # the library-comparison plot reads these rows and leaves out the ones without a number
     fig = plot.plot_library_comparison(read_all([out])["compare"])
-    assert len(fig.axes[0].patches) == 3
+    assert [len(ax.patches) for ax in fig.axes] == [2, 2]
 
 
-def test_compare_bad_input_exits_2():
-    import compare
+def test_compare_bounds_each_worker_by_time(tmp_path, fake_peers, capsys):
+    out = tmp_path / "compare_cpu.csv"
+    start = time.perf_counter()
+    assert compare.main(["--libraries", "hangpeer,crashpeer,simkit", "--num-envs", "10", "--repeat", "1",
+                         "--seconds", "0.01", "--timeout", "1", "--cache-dir", str(fake_peers), "--output", str(out),
+                         "--env", "CartPole-v1"]) == 0
+    assert time.perf_counter() - start < 20
+    by = {r["library"]: r for r in read_rows(out)}
+    assert by["hangpeer"]["status"] == "timeout" and "--timeout 1 s" in by["hangpeer"]["note"]
+    assert by["crashpeer"]["status"] == "failed" and "Segmentation fault (pretend)" in by["crashpeer"]["note"]
+    assert by["simkit"]["status"] == "ok"  # the sweep went on
 
+
+def test_compare_plan_and_estimate():
+    points = compare.plan(["CartPole-v1", "GeneCircuit-v0"], [1, 100], ["simkit", "myriad", "gymnax"], 2)
+    gene = [p for p in points if p["env"] == "GeneCircuit-v0"]
+    assert {p["measurement"].library for p in gene} == {"simkit", "myriad"}  # only the peers that have it
+    cart = [(p["num_envs"], p["repeat"], p["measurement"].library) for p in points if p["env"] == "CartPole-v1"]
+    assert cart[:6] == [(1, 0, "simkit"), (1, 0, "simkit"), (1, 0, "gymnax"), (1, 0, "gymnax"),
+                        (1, 0, "myriad"), (1, 0, "myriad")]
+    assert compare.estimate_seconds(points, 2.0) > 2.0 * len(points)
+
+
+def test_compare_dry_run_prints_the_duration(capsys):
+    assert compare.main(["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "points to measure" in out and "estimated" in out
+
+
+def test_compare_bad_input_exits_2(capsys):
     assert compare.main(["--libraries", "nosuchlib"]) == 2
+    assert "nosuchlib" in capsys.readouterr().err
     assert compare.main(["--num-envs", "0"]) == 2
+    assert compare.main(["--num-envs", "1.5"]) == 2
+    assert compare.main(["--seconds", "0"]) == 2
+
+
+def test_worker_protocol_is_one_json_line():
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers" / "worker.py"), "--library", "gymnasium",
+                        "--mode", "numpy vector env", "--num-envs", "16", "--seconds", "0.02"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout.strip().splitlines()[-1])
+    assert row["status"] == "ok" and row["api"] == "step API" and row["num_envs"] == 16
+    assert row["env_steps"] == 16 * row["batch_steps"] and row["seconds"] >= 0.02
+    assert row["steps_per_s"] == pytest.approx(row["env_steps"] / row["seconds"])
+    assert row["library_version"] == "1.4.0"
+
+
+def test_worker_reports_what_it_cannot_run(monkeypatch):
+    monkeypatch.setitem(sys.modules, "envpool", None)  # importing it now fails
+    assert worker.measure("envpool", "sync", "CartPole-v1", 4, 0.01, 32, 0)["status"] == "missing"
+    row = worker.measure("gymnasium", "serial", "GeneCircuit-v0", 4, 0.01, 32, 0)
+    assert row["status"] == "skipped" and "no GeneCircuit-v0" in row["note"]
+    row = worker.measure("gymnasium", "serial", "CartPole-v1", worker.PYTHON_ENV_CAP + 1, 0.01, 32, 0)
+    assert row["status"] == "skipped" and "not run above" in row["note"]
+    with pytest.raises(SystemExit):
+        worker.main(["--library", "gymnasium", "--mode", "nosuchmode", "--num-envs", "4"])
+
+
+def test_every_measurement_has_a_known_api_and_venv():
+    assert {m.api for m in worker.MEASUREMENTS} == {"throughput", "step API"}
+    assert {m.venv for m in worker.MEASUREMENTS} - {None} <= set(setup_venvs.PEERS)
+    assert all(m.run is not None and "CartPole-v1" in m.envs for m in worker.MEASUREMENTS)
+
+
+def test_setup_venvs_reports_a_failed_peer_and_goes_on(tmp_path, monkeypatch, capsys):
+    impossible = setup_venvs.Peer("future", [], setup_venvs.install_envpool, "pass", min_python=(9, 9))
+    monkeypatch.setitem(setup_venvs.PEERS, "future", impossible)
+    assert setup_venvs.main(["--peers", "future", "--cache-dir", str(tmp_path)]) == 0
+    assert "future: FAILED: needs Python >= 9.9" in capsys.readouterr().out
+    status = setup_venvs.read_status(tmp_path, "future")
+    assert status["status"] == "failed" and "9.9" in status["error"]
+    assert setup_venvs.read_status(tmp_path, "never")["status"] == "missing"
+    with pytest.raises(SystemExit):
+        setup_venvs.main(["--peers", "nosuchpeer", "--cache-dir", str(tmp_path)])
+
+
+def test_pip_errors_are_summarised():
+    out = "Collecting x\nERROR: Could not find a version that satisfies the requirement x==9\nERROR: No matching distribution\n"
+    assert setup_venvs.error_summary(out, 1) == ("ERROR: Could not find a version that satisfies the requirement x==9"
+                                                 " | ERROR: No matching distribution")
+    assert setup_venvs.error_summary("", 3) == "exit code 3, no output"
+
+
+# ---- qlearn_compare.py --------------------------------------------------------------------------
+
+def test_qlearn_compare_without_the_peer_still_measures_simkit(tmp_path, capsys):
+    out = tmp_path / "qlearn_compare.csv"
+    assert qlearn_compare.main(["--num-envs", "16", "--threads", "1,2", "--seconds", "0.05",
+                                "--cache-dir", str(tmp_path / "no_peers"), "--output", str(out)]) == 0
+    rows = read_rows(out)
+    assert [(r["library"], r["threads"]) for r in rows] == [("dist_classicrl", "1"), ("simkit", "1"),
+                                                             ("dist_classicrl", "2"), ("simkit", "2")]
+    peer = rows[0]
+    assert peer["status"] == "missing" and "setup_venvs.py --peers dist_classicrl" in peer["note"]
+    for r in rows[1::2]:
+        assert r["status"] == "ok" and float(r["seconds"]) >= 0.05 and int(r["repeats"]) >= 1
+        assert int(r["env_steps"]) == int(r["repeats"]) * int(r["work_env_steps"])
+    assert "dist_classicrl      16 envs 1 thread(s)            missing" in capsys.readouterr().out
