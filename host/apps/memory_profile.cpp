@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     const Precision precision = parse_precision(precision_arg);
     const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
     device = resolve_device(parse_device(device_arg), cpu::resolve_threads(threads));
+    if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     std::vector<int64_t> sizes, chunks;
     for (const auto& s : num_env_args) sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
     for (const auto& s : chunk_args) chunks.push_back(cli::parse_count("chunk", s, 1, 1 << 20));

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     }
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
     device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
+    if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     base.device = device;
     for (const auto& e : env_args) {
       for (int64_t n : sizes) {

@@ -124,16 +124,18 @@ std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec) {
 }
 
 std::vector<std::string> citation_columns() {
-  return {"timestamp", "git_commit", "simkit_version", "host",    "env",    "precision",
-          "backend",   "device",     "cpu_model",      "threads", "driver", "cuda_runtime"};
+  return {"timestamp", "git_commit", "simkit_version", "host",    "env",  "precision",    "backend",
+          "device",    "cpu_model",  "threads",        "simd",    "driver", "cuda_runtime"};
 }
 
 std::vector<std::string> citation_values(const std::string& env_id, Precision precision, Device device,
                                          const std::string& device_name, int threads) {
   const CudaStatus& cuda = cuda_status();
-  return {utc_timestamp(), git_commit(),         simkit_version(),       host_name(),
-          env_id,          to_string(precision), to_string(device),      device_name,
-          cpu_model(),     std::to_string(threads), cuda.driver_version, cuda.runtime_version};
+  // simd: the CPU kernels' instruction set (what a CPU run used; empty for CUDA).
+  return {utc_timestamp(), git_commit(),         simkit_version(),  host_name(),
+          env_id,          to_string(precision), to_string(device), device_name,
+          cpu_model(),     std::to_string(threads), device == Device::kCpu ? selected_simd_target() : "",
+          cuda.driver_version, cuda.runtime_version};
 }
 
 namespace {

@@ -9,7 +9,7 @@ The envs are also registered with Gymnasium: ``gymnasium.make_vec("simkit/CartPo
 """
 
 from simkit import _core, qlearning
-from simkit.api import devices, list_envs, memory_plan, throughput
+from simkit.api import devices, list_envs, memory_plan, simd_targets, throughput
 from simkit.vector import SimkitVectorEnv, make_vec
 from simkit.registration import register_gymnasium_envs
 
@@ -21,6 +21,7 @@ __all__ = [
     "make_vec",
     "memory_plan",
     "qlearning",
+    "simd_targets",
     "throughput",
 ]
 

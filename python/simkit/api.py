@@ -24,6 +24,14 @@ def check_env_id(env_id: str) -> None:
     raise ValueError(f"unknown env_id {env_id!r}.{hint} Registered: {', '.join(known)}")
 
 
+def simd_targets() -> list[str]:
+    """The CPU kernels' SIMD targets this machine runs, narrowest first (e.g. ``["scalar", "avx2", "avx512"]``).
+
+    The widest is used unless the ``SIMKIT_SIMD`` environment variable names another one.
+    """
+    return list(_core.simd_targets())
+
+
 def devices() -> list[dict]:
     """The CPU and every usable CUDA device, with memory and versions."""
     return list(_core.devices())

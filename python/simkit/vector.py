@@ -105,6 +105,7 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         self.num_envs = num_envs
         self.precision = precision
         self.device = self._sim.device
+        self.simd_target = self._sim.simd_target  # CPU kernels' instruction set ("" on CUDA)
         self.copy = copy
         self._mode = mode
         self.metadata = {"autoreset_mode": _AUTORESET[mode], "render_modes": []}

@@ -161,15 +161,19 @@ class PySimulator {
   py::dict info() const { return env_info_dict(sim_->info()); }
   std::string device() const { return to_string(device_); }
   std::string device_name() const { return sim_->device_name(); }
+  std::string simd_target() const { return sim_->simd_target(); }
   int64_t num_envs() const { return sim_->config().num_envs; }
 
-  void reset(const std::vector<uint64_t>& seeds, std::optional<py::array> mask, py::array obs) {
+  void reset(const std::vector<uint64_t>& seeds, std::optional<py::array> mask, py::array obs,
+             std::optional<py::array> info) {
     const EnvInfo& i = sim_->info();
     const int64_t n = num_envs();
     void* o = data_of<void>(obs, static_cast<size_t>(n) * i.obs_bytes, "obs");
     const uint8_t* m = mask ? data_of<uint8_t>(*mask, static_cast<size_t>(n), "mask") : nullptr;
+    double* in = info ? data_of<double>(*info, static_cast<size_t>(n) * i.info_fields.size() * sizeof(double), "info")
+                      : nullptr;
     py::gil_scoped_release release;
-    sim_->reset(seeds, m, o);
+    sim_->reset(seeds, m, o, in);
   }
 
   void step(py::array actions, py::array obs, py::array reward, py::array terminated, py::array truncated,
@@ -358,6 +362,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("memory_plan", &memory_plan_py, py::arg("env_id"), py::arg("num_envs"), py::arg("chunk"), py::arg("mode"),
         py::arg("device"), py::arg("precision"), py::arg("free_bytes") = py::none());
   m.def("version", &simkit_version);
+  m.def("simd_targets", &available_simd_targets);
+  m.def("selected_simd_target", &selected_simd_target);
 
   namespace ql = simkit::qlearning;
   py::class_<ql::Trainer>(m, "QTrainer")
@@ -425,8 +431,9 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("info", &PySimulator::info)
       .def_property_readonly("device", &PySimulator::device)
       .def_property_readonly("device_name", &PySimulator::device_name)
+      .def_property_readonly("simd_target", &PySimulator::simd_target)
       .def_property_readonly("num_envs", &PySimulator::num_envs)
-      .def("reset", &PySimulator::reset, py::arg("seeds"), py::arg("mask"), py::arg("obs"))
+      .def("reset", &PySimulator::reset, py::arg("seeds"), py::arg("mask"), py::arg("obs"), py::arg("info") = py::none())
       .def("step", &PySimulator::step, py::arg("actions"), py::arg("obs"), py::arg("reward"), py::arg("terminated"),
            py::arg("truncated"), py::arg("final_obs"), py::arg("has_final"), py::arg("info"))
       .def("rollout", &PySimulator::rollout, py::arg("steps"), py::arg("chunk"))

@@ -105,3 +105,22 @@ TEST_CASE("throughput --resume measures only the points missing from the CSV", "
   CHECK(rows == 3);
   std::filesystem::remove(csv);
 }
+
+TEST_CASE("throughput: SIMKIT_SIMD naming a missing target is one line and exit code 2", "[cli][simd]") {
+  const std::string csv = temp_csv("bad_simd");
+  for (const char* target : {"sse9", "neon-or-avx"}) {
+    const std::string cmd = std::string("SIMKIT_SIMD=") + target + " " + SIMKIT_THROUGHPUT_EXE +
+                            " --device cpu --num-envs 10 --steps 2 --output " + csv + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    const int status = pclose(p);
+    INFO(out);
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK(out.find(std::string("SIMKIT_SIMD=") + target) != std::string::npos);
+    CHECK(out.find("available: scalar") != std::string::npos);
+    CHECK(lines(out) == 1);
+  }
+}

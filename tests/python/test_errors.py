@@ -134,3 +134,14 @@ def test_bad_set_state():
     with pytest.raises(ValueError, match="elapsed"):
         env.set_state(before, elapsed=np.array([1, 2, -1, 0]))
     np.testing.assert_array_equal(env.get_state(), before)
+
+
+def test_simd_target_is_chosen_and_a_missing_one_is_a_value_error(monkeypatch):
+    targets = simkit.simd_targets()
+    assert targets[0] == "scalar"
+    for target in targets:
+        monkeypatch.setenv("SIMKIT_SIMD", target)
+        assert simkit.make_vec("CartPole-v1", num_envs=3, device="cpu").simd_target == target
+    monkeypatch.setenv("SIMKIT_SIMD", "sse9")
+    with pytest.raises(ValueError, match=r"SIMKIT_SIMD=sse9 is not a SIMD target; available: scalar"):
+        simkit.make_vec("CartPole-v1", num_envs=3, device="cpu")

@@ -27,6 +27,9 @@ import pytest
 from parity_utils import (RTOL32, bits_equal, f32_scale, format_table, gym_unwrapped, record, rel_err,
                           simkit_step, ulp_distance)
 
+# Every parity test runs once per SIMD target the machine has.
+pytestmark = pytest.mark.usefixtures("each_simd_target")
+
 X_THR = 2.4
 THETA_THR = 12 * 2 * math.pi / 360
 

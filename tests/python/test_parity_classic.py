@@ -26,6 +26,9 @@ import simkit
 from parity_utils import (PARITY_ROWS, RTOL32, bits_equal, f32_scale, format_table, gym_unwrapped, record, rel_err,
                           simkit_step, ulp_distance)
 
+# Every parity test runs once per SIMD target the machine has.
+pytestmark = pytest.mark.usefixtures("each_simd_target")
+
 PI = math.pi
 F32 = np.float32
 
