@@ -43,6 +43,7 @@ struct ScalarOps {
   SIMKIT_HD static T load(const T* p) { return *p; }
   SIMKIT_HD static void store(T v, T* p) { *p = v; }
   SIMKIT_HD static bool load_flags(const uint8_t* p) { return *p != 0; }
+  SIMKIT_HD static void scatter(T v, T* base, const uint32_t* rows) { base[rows[0]] = v; }
   // rows[d] = cols[d] (one env's row of `dims` values; SIMD lanes write one row per lane).
   SIMKIT_HD static void store_rows(const T* cols, int dims, T* rows) {
     for (int d = 0; d < dims; ++d) rows[d] = cols[d];
@@ -141,6 +142,11 @@ SIMKIT_HD V load(const Scalar<V>* p) {
 template <class V>
 SIMKIT_HD void store(const V& v, Scalar<V>* p) {
   Ops<V>::store(v, p);
+}
+// base[rows[l]] = lane l of v.
+template <class V>
+SIMKIT_HD void scatter(const V& v, Scalar<V>* base, const uint32_t* rows) {
+  Ops<V>::scatter(v, base, rows);
 }
 template <class V>
 SIMKIT_HD void store_rows(const V* cols, int dims, Scalar<V>* rows) {

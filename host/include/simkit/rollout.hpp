@@ -190,9 +190,7 @@ SIMKIT_HD void put(const V& v, lanes::Scalar<V>* base, const Rows& rows) {
   if constexpr (std::is_same_v<Rows, ContiguousRows>) {
     lanes::store(v, base + rows.first);
   } else {
-    lanes::Scalar<V> tmp[lanes::kWidth<V>];
-    lanes::store(v, tmp);
-    for (int l = 0; l < lanes::kWidth<V>; ++l) base[rows(l)] = tmp[l];
+    lanes::scatter(v, base, rows.index);
   }
 }
 template <class V, class Rows>

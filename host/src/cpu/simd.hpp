@@ -360,6 +360,24 @@ struct Ops<simd::HWY_NAMESPACE::Lanes<T, W>> {
   SIMKIT_SIMD_INLINE static Mask load_flags(const uint8_t* p) {
     return Mask(Rebind<int8_t>::load(reinterpret_cast<const int8_t*>(p)) != Rebind<int8_t>(0));
   }
+  // AVX-512 scatters 32-bit lanes in one instruction; elsewhere (and for int8 or 64-bit lanes) a
+  // store per lane.
+  SIMKIT_SIMD_INLINE static void scatter(const V& v, T* base, const uint32_t* rows) {
+#if HWY_TARGET <= HWY_AVX3
+    if constexpr (sizeof(T) == 4) {
+      namespace hn = simd::HWY_NAMESPACE::hn;
+      using DI = hn::RebindToSigned<typename V::D>;
+      for (size_t i = 0; i < V::kParts; ++i) {
+        const auto index = hn::BitCast(DI(), hn::LoadU(hn::RebindToUnsigned<typename V::D>(), rows + i * V::P::kLanes));
+        hn::ScatterIndex(v.raw[i], typename V::D(), base, index);
+      }
+      return;
+    }
+#endif
+    alignas(64) T tmp[W];
+    v.store(tmp);
+    for (size_t l = 0; l < W; ++l) base[rows[l]] = tmp[l];
+  }
   SIMKIT_SIMD_INLINE static void store_rows(const V* cols, int dims, T* rows) {
     alignas(64) T tmp[W];
     for (int d = 0; d < dims; ++d) {
