@@ -13,6 +13,7 @@
 #include "simkit/registry.hpp"
 #include "simkit/results.hpp"
 #include "simkit/system_info.hpp"
+#include "simkit/throughput.hpp"
 
 using namespace simkit;
 
@@ -21,6 +22,7 @@ std::string bytes_cell(const MemoryProfileResult& r, uint64_t b) { return r.meas
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::fail_writes_past_file_size_limit();
   CLI::App app{"simkit memory-profile: the memory planner's prediction next to the measured peak"};
   app.name("memory-profile");
   std::vector<std::string> env_args, num_env_args, chunk_args;
@@ -29,18 +31,18 @@ int main(int argc, char** argv) {
   app.add_option("--profile", profile_arg,
                  "envs: sweep --num-envs at one chunk; chunk: sweep --chunk at one num_envs; both")
       ->capture_default_str();
-  app.add_option("--env", env_args, "environment id(s) (default CartPole-v1)");
+  app.add_option("--env", env_args, "environment id(s), comma- or space-separated (default CartPole-v1)");
   app.add_option("--device", device_arg, "auto | cpu | cuda")->capture_default_str();
   app.add_option("--precision", precision_arg, "float32 | float64")->capture_default_str();
   app.add_option("--mode", mode_arg,
                  "statistics | trajectory (default: statistics for the envs sweep, trajectory for the chunk "
                  "sweep, where chunk changes the memory)");
   app.add_option("--num-envs", num_env_args,
-                 "envs sweep values (default 1e3 1e4 1e5 1e6 1e7); a single value is also the chunk sweep's "
-                 "num_envs (default 1e5)");
+                 "envs sweep values, comma- or space-separated (default 1e3,1e4,1e5,1e6,1e7); a single value is "
+                 "also the chunk sweep's num_envs (default 1e5)");
   app.add_option("--chunk", chunk_args,
-                 "chunk sweep values (default 1 4 16 64 256); a single value is also the envs sweep's chunk "
-                 "(default 32)");
+                 "chunk sweep values, comma- or space-separated (default 1,4,16,64,256); a single value is also "
+                 "the envs sweep's chunk (default 32)");
   app.add_option("--steps", steps_arg, "batch steps of each point's short rollout, 0 = two chunks")->capture_default_str();
   app.add_option("--threads", threads_arg, "CPU threads, 0 = all cores")->capture_default_str();
   app.add_option("--free-bytes", free_arg,
@@ -59,15 +61,18 @@ int main(int argc, char** argv) {
     if (profile_arg != "envs" && profile_arg != "chunk" && profile_arg != "both") {
       throw ConfigError("profile must be 'envs', 'chunk' or 'both' (got '" + profile_arg + "')");
     }
+    env_args = cli::split_list("env", env_args);
     if (env_args.empty()) env_args = {"CartPole-v1"};
     for (const auto& e : env_args) check_env_id(e);
     const Precision precision = parse_precision(precision_arg);
-    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
+    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
     device = resolve_device(parse_device(device_arg), cpu::resolve_threads(threads));
     if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     std::vector<int64_t> sizes, chunks;
-    for (const auto& s : num_env_args) sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
-    for (const auto& s : chunk_args) chunks.push_back(cli::parse_count("chunk", s, 1, 1 << 20));
+    for (const auto& s : cli::split_list("num-envs", num_env_args)) {
+      sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
+    }
+    for (const auto& s : cli::split_list("chunk", chunk_args)) chunks.push_back(cli::parse_count("chunk", s, 1, kMaxChunk));
     const bool has_mode = !mode_arg.empty();
     const OutputMode mode = has_mode ? parse_output_mode(mode_arg) : OutputMode::kStatistics;
     MemoryProfileSpec base;

@@ -27,13 +27,15 @@ constexpr uint64_t kEvalSeedOffset = 0x9E3779B97F4A7C15ull;  // evaluation games
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::fail_writes_past_file_size_limit();
   CLI::App app{"simkit qlearn: tabular Q-learning on TicTacToe-v0, many envs in lockstep"};
   app.name("qlearn");
   std::string num_envs_arg = "4096", rounds_arg = "2000", seed_arg = "0", threads_arg = "0";
   std::string eval_every_arg = "250", eval_games_arg = "100000", save, output;
   app.add_option("--num-envs", num_envs_arg, "envs stepped in lockstep (one update each per round)")->capture_default_str();
   app.add_option("--rounds", rounds_arg, "training rounds (every env takes one step per round)")->capture_default_str();
-  app.add_option("--seed", seed_arg, "random seed")->capture_default_str();
+  app.add_option("--seed", seed_arg, "random seed; fixed by default so repeated runs train the same table")
+      ->capture_default_str();
   app.add_option("--threads", threads_arg, "CPU threads, 0 = all cores")->capture_default_str();
   app.add_option("--eval-every", eval_every_arg, "rounds between progress rows and greedy evaluations")->capture_default_str();
   app.add_option("--eval-games", eval_games_arg, "games per greedy evaluation")->capture_default_str();
@@ -51,10 +53,11 @@ int main(int argc, char** argv) {
   try {
     config.num_envs = cli::parse_count("num-envs", num_envs_arg, 1, (int64_t{1} << 32) - 1);
     config.seed = static_cast<uint64_t>(cli::parse_count("seed", seed_arg, 0, INT64_MAX));
-    config.threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
+    config.threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
     rounds = static_cast<uint64_t>(cli::parse_count("rounds", rounds_arg, 1, INT64_MAX));
     eval_every = static_cast<uint64_t>(cli::parse_count("eval-every", eval_every_arg, 1, INT64_MAX));
     eval_games = cli::parse_count("eval-games", eval_games_arg, 1, (int64_t{1} << 32) - 1);
+    if (!save.empty()) cli::check_writable_path("save", save);  // now, not after training
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "qlearn: error: %s\n", e.what());
     return 2;

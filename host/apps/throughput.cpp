@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -20,22 +19,29 @@
 using namespace simkit;
 
 int main(int argc, char** argv) {
+  cli::fail_writes_past_file_size_limit();
   CLI::App app{"simkit throughput: env steps per second of the built-in random policy", "throughput"};
   std::vector<std::string> env_args, num_env_args, chunk_args, param_args;
   std::string device_arg = "auto", precision_arg = "float32", output;
   std::string steps_arg, seconds_arg, warmup_arg = "64", seed_arg = "0", threads_arg = "0", repeat_arg;
   bool full = false, list = false;
-  app.add_option("--env", env_args, "environment id(s); default CartPole-v1, every env with --full")->delimiter(',');
-  app.add_option("--num-envs", num_env_args, "number of envs, one value or a list: 1000,1e6")->delimiter(',');
-  app.add_option("--chunk", chunk_args, "steps per chunk (per kernel launch / tile visit), one or a list")
-      ->delimiter(',');
-  app.add_option("--steps", steps_arg, "batch steps per repeat (each env takes this many steps)");
-  app.add_option("--seconds", seconds_arg, "seconds per repeat when --steps is not given (default 2, 0.5 with --full)");
+  app.add_option("--env", env_args,
+                 "environment id(s), comma- or space-separated; default CartPole-v1, every env with --full");
+  app.add_option("--num-envs", num_env_args, "number of envs, one value or a list: 1000,1e6,1_000_000");
+  app.add_option("--chunk", chunk_args, "steps per chunk (per kernel launch / tile visit), one or a list");
+  app.add_option("--steps", steps_arg,
+                 "batch steps per repeat (each env takes this many steps); a point that will take longer than 10 s "
+                 "shows its estimated time left every 10 s on stderr");
+  app.add_option("--seconds", seconds_arg,
+                 "seconds per repeat when --steps is not given (default 2, 0.5 with --full); the warmup stops after "
+                 "this long too, and each repeat takes at least one batch step");
   app.add_option("--device", device_arg, "auto | cpu | cuda")->capture_default_str();
   app.add_option("--precision", precision_arg, "float32 | float64")->capture_default_str();
   app.add_option("--threads", threads_arg, "CPU threads, 0 = all cores")->capture_default_str();
-  app.add_option("--seed", seed_arg, "random seed")->capture_default_str();
-  app.add_option("--warmup", warmup_arg, "untimed batch steps before timing")->capture_default_str();
+  app.add_option("--seed", seed_arg, "random seed; fixed by default so repeated runs measure the same trajectories")
+      ->capture_default_str();
+  app.add_option("--warmup", warmup_arg, "untimed batch steps before timing (at most --seconds long)")
+      ->capture_default_str();
   app.add_option("--repeat", repeat_arg, "timed repeats; the median is reported (default 3, 1 with --full)");
   app.add_option("--param", param_args, "env parameter as name=value (repeatable), e.g. safety=0");
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
@@ -57,14 +63,17 @@ int main(int argc, char** argv) {
   std::vector<ThroughputSpec> points;
   Device device = Device::kCpu;
   try {
+    env_args = cli::split_list("env", env_args);
     if (env_args.empty()) env_args = full ? env_ids() : std::vector<std::string>{"CartPole-v1"};
     for (const auto& e : env_args) check_env_id(e);
     const Precision precision = parse_precision(precision_arg);
-    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, 4096));
+    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
     const DeviceChoice device_choice = parse_device(device_arg);
     std::vector<int64_t> sizes, chunks;
-    for (const auto& s : num_env_args) sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
-    for (const auto& s : chunk_args) chunks.push_back(cli::parse_count("chunk", s, 1, 1 << 20));
+    for (const auto& s : cli::split_list("num-envs", num_env_args)) {
+      sizes.push_back(cli::parse_count("num-envs", s, 1, kMaxEnvs - 1));
+    }
+    for (const auto& s : cli::split_list("chunk", chunk_args)) chunks.push_back(cli::parse_count("chunk", s, 1, kMaxChunk));
     if (sizes.empty()) sizes = full ? std::vector<int64_t>{100, 1000, 10000, 100000, 1000000} : std::vector<int64_t>{1000000};
     if (chunks.empty()) chunks = full ? std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256} : std::vector<int64_t>{32};
     ThroughputSpec base;
@@ -72,23 +81,14 @@ int main(int argc, char** argv) {
     base.threads = threads;
     base.seed = static_cast<uint64_t>(cli::parse_count("seed", seed_arg, 0, INT64_MAX));
     base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
-    base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, 1000));
+    base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, kMaxRepeat));
     if (!steps_arg.empty()) base.steps = static_cast<uint64_t>(cli::parse_count("steps", steps_arg, 1, INT64_MAX));
     for (const auto& kv : param_args) {
       const size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) throw ConfigError("param must be name=value (got '" + kv + "')");
       base.params[kv.substr(0, eq)] = cli::parse_number("param " + kv.substr(0, eq), kv.substr(eq + 1));
     }
-    for (const auto& e : env_args) {
-      const EnvInfo info = describe_env(e, precision);
-      for (const auto& [name, value] : base.params) {
-        if (std::find(info.param_names.begin(), info.param_names.end(), name) == info.param_names.end()) {
-          std::string known;
-          for (const auto& n : info.param_names) known += (known.empty() ? "" : ", ") + n;
-          throw ConfigError("unknown parameter '" + name + "' for " + e + " (known: " + (known.empty() ? "none" : known) + ")");
-        }
-      }
-    }
+    for (const auto& e : env_args) check_params(e, precision, base.params);
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
     device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
     if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
@@ -142,7 +142,22 @@ int main(int argc, char** argv) {
                 "batches", "steps/s", "ep_length", "ep_return", "seconds");
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < points.size(); ++i) {
-      const ThroughputResult r = measure_throughput(points[i]);
+      // A point that will take longer than 10 s says how long, then every 10 s (stderr: the table
+      // stays on stdout).
+      double last_report = -HUGE_VAL;
+      const auto progress = [&](const ThroughputProgress& p) {
+        if (p.remaining_seconds > 10 && p.elapsed_seconds - last_report >= 10) {
+          last_report = p.elapsed_seconds;
+          std::fprintf(stderr,
+                       "throughput: %s, %lld envs, chunk %d: %.1f%% done, about %s left (Ctrl-C stops; finished rows "
+                       "are kept)\n",
+                       points[i].env_id.c_str(), static_cast<long long>(points[i].num_envs), points[i].chunk,
+                       100 * p.elapsed_seconds / (p.elapsed_seconds + p.remaining_seconds),
+                       cli::format_duration(p.remaining_seconds).c_str());
+        }
+        return true;
+      };
+      const ThroughputResult r = measure_throughput(points[i], progress);
       csv.write(throughput_row(r));
       std::printf("%-26s %-8s %-5s %11lld %6d %8lld %13.4e %10.2f %11.2f %8.3f", r.spec.env_id.c_str(),
                   to_string(r.spec.precision), to_string(r.spec.device), static_cast<long long>(r.spec.num_envs),

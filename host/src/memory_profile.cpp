@@ -203,7 +203,14 @@ uint64_t measure_cuda_peak(const MemoryProfileResult& r) {
 
 }  // namespace
 
-const char* to_string(OutputMode m) { return m == OutputMode::kTrajectory ? "trajectory" : "statistics"; }
+const char* to_string(OutputMode m) {
+  switch (m) {
+    case OutputMode::kStatistics: return "statistics";
+    case OutputMode::kTrajectory: return "trajectory";
+    case OutputMode::kStepApi: return "step_api";
+  }
+  return "?";
+}
 
 OutputMode parse_output_mode(const std::string& s) {
   if (s == "statistics") return OutputMode::kStatistics;

@@ -1,34 +1,88 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "simkit/planner.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace simkit {
 
+namespace {
+
+// Host bytes per env of a step-API env (python/simkit/vector.py over the CPU backend), each term
+// checked against the peak RSS after make_vec + reset + two steps of action_space.sample() actions
+// (tests/python/test_memory_plan.py: CartPole float32/float64, Acrobot, TicTacToe).
+uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
+  const EnvInfo& e = r.env;
+  const uint64_t info = 8 * e.info_fields.size();  // float64 per info field
+  const bool same_step = r.autoreset == AutoresetMode::kSameStep;
+  // the engine: state and bookkeeping, pending-reset flag
+  uint64_t bytes = e.env_bytes + 1;
+  // the persistent buffers the engine writes into: obs, reward, two flags, actions, info values;
+  // same_step: final observations and their flags
+  bytes += e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + info + (same_step ? e.obs_bytes + 1 : 0);
+  // batched spaces: observation Box low/high and their two bounded masks; the action space's arrays
+  // (Discrete -> MultiDiscrete nvec/start as int64; Box -> float32 low/high and masks)
+  bytes += 2 * e.obs_bytes + 2 * static_cast<uint64_t>(e.obs_dim) + (e.discrete ? 16 : 10);
+  // the caller's actions from action_space.sample(): int64 values; for a Box its float64 draws and
+  // masks too (measured: 32)
+  bytes += e.discrete ? 8 : 32;
+  // per step, the returned arrays of this step and the last one (still referenced while the new ones
+  // are made): copies of obs, reward and flags with copy=True; info always, plus one transient copy
+  bytes += (r.step_copies ? 2 * (e.obs_bytes + e.reward_bytes + 2) : 0) + 3 * info;
+  // same_step, per step and for two steps: the final_obs object array and three masks
+  bytes += same_step ? 2 * (8 + 3) : 0;
+  return bytes;
+}
+
+// a * b, or UINT64_MAX where it does not fit (a plan for 2^62 envs must refuse, not wrap).
+uint64_t saturating_product(uint64_t a, uint64_t b) {
+  uint64_t p = 0;
+  return __builtin_mul_overflow(a, b, &p) ? UINT64_MAX : p;
+}
+
+}  // namespace
+
 MemoryPlan plan_memory(const MemoryRequest& r) {
   MemoryPlan p;
-  // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
-  // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
-  p.per_env_bytes = r.env.env_bytes + 2;
-  if (r.mode == OutputMode::kTrajectory) {
-    // obs + reward + terminated + truncated + action for every step of a chunk, per buffer
-    const uint64_t per_step = r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes;
-    p.per_env_bytes += per_step * static_cast<uint64_t>(std::max(r.chunk, 1)) *
-                       static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
+  switch (r.mode) {
+    case OutputMode::kStatistics:
+      // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
+      // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
+      p.per_env_bytes = r.env.env_bytes + 2;
+      p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
+      break;
+    case OutputMode::kTrajectory: {
+      // statistics mode + obs, reward, terminated, truncated and action for every step of a chunk,
+      // per buffer
+      const uint64_t per_step = r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes;
+      p.per_env_bytes = r.env.env_bytes + 2 + per_step * static_cast<uint64_t>(std::max(r.chunk, 1)) *
+                                                  static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
+      p.fixed_bytes = 1 << 20;
+      break;
+    }
+    case OutputMode::kStepApi:
+      p.per_env_bytes = step_api_bytes_per_env(r);
+      p.fixed_bytes = 32 << 20;  // thread stacks, allocator arenas, first-touched code (measured 2-26 MB)
+      break;
   }
-  p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
-  p.needed_bytes = p.fixed_bytes + p.per_env_bytes * static_cast<uint64_t>(std::max<int64_t>(r.num_envs, 0));
+  const uint64_t envs = static_cast<uint64_t>(std::max<int64_t>(r.num_envs, 0));
+  p.needed_bytes = std::min(UINT64_MAX - p.fixed_bytes, saturating_product(p.per_env_bytes, envs)) + p.fixed_bytes;
   p.usable_bytes = static_cast<uint64_t>(static_cast<double>(r.free_bytes) * r.usable_fraction);
-  if (r.num_envs <= 0 || p.usable_bytes <= p.fixed_bytes) return p;
-  const int64_t max_batch = static_cast<int64_t>((p.usable_bytes - p.fixed_bytes) / p.per_env_bytes);
+  if (r.num_envs <= 0 || r.num_envs >= kMaxEnvs || p.usable_bytes <= p.fixed_bytes) return p;
+  const int64_t max_batch = static_cast<int64_t>(std::min<uint64_t>((p.usable_bytes - p.fixed_bytes) / p.per_env_bytes,
+                                                                    static_cast<uint64_t>(INT64_MAX)));
   if (max_batch <= 0) return p;
-  const int64_t batches = (r.num_envs + max_batch - 1) / max_batch;
+  const int64_t batches = r.num_envs / max_batch + (r.num_envs % max_batch != 0);  // no overflow near INT64_MAX
   if (batches > (r.allow_batches ? kMaxBatches : 1)) return p;
   p.num_batches = batches;
-  p.batch_envs = (r.num_envs + batches - 1) / batches;  // equal batches, the last one may be smaller
+  p.batch_envs = r.num_envs / batches + (r.num_envs % batches != 0);  // equal batches, the last one may be smaller
   return p;
 }
 
@@ -44,6 +98,10 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p) {
   std::ostringstream s;
+  if (r.num_envs >= kMaxEnvs) {
+    s << "num_envs must be below 2^32 = " << kMaxEnvs << " (env indices are 32-bit), got " << r.num_envs;
+    return s.str();
+  }
   s << "needs " << format_bytes(p.needed_bytes) << " (" << p.needed_bytes << " bytes: " << p.per_env_bytes
     << " bytes x " << r.num_envs << " envs + " << p.fixed_bytes << ") but " << format_bytes(p.usable_bytes)
     << " are usable (" << r.free_bytes << " bytes free, " << static_cast<int>(r.usable_fraction * 100 + 0.5)
@@ -52,15 +110,106 @@ std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p) {
   return s.str();
 }
 
-uint64_t host_free_bytes() {
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  uint64_t kb = 0;
-  std::string unit;
-  while (f >> key >> kb >> unit) {
-    if (key == "MemAvailable:") return kb * 1024;
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  for (std::string part; std::getline(s, part, sep);) parts.push_back(part);
+  return parts;
+}
+
+// The number after `key` on a line of a "key value" file (/proc/meminfo and /proc/self/status in kB,
+// memory.stat in bytes).
+std::optional<uint64_t> keyed_number(const std::string& path, const std::string& key) {
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);) {
+    std::istringstream fields(line);
+    std::string k;
+    uint64_t v = 0;
+    if (fields >> k >> v && k == key) return v;
   }
-  return 0;
+  return std::nullopt;
+}
+
+// A cgroup limit file's value; none for "max", a missing file, or v1's "unlimited" (~2^63).
+std::optional<uint64_t> limit_number(const std::string& path) {
+  std::ifstream f(path);
+  uint64_t v = 0;
+  if (!(f >> v) || v >= (uint64_t{1} << 62)) return std::nullopt;
+  return v;
+}
+
+// What one cgroup directory leaves under its limit: limit - (usage - reclaimable file cache).
+std::optional<uint64_t> cgroup_level_free(const std::string& dir, bool v2) {
+  const auto limit = limit_number(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));
+  if (!limit) return std::nullopt;
+  const uint64_t usage = limit_number(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes")).value_or(0);
+  auto cache = keyed_number(dir + "/memory.stat", v2 ? "inactive_file" : "total_inactive_file");
+  if (!cache && !v2) cache = keyed_number(dir + "/memory.stat", "inactive_file");
+  const uint64_t used = usage - std::min(usage, cache.value_or(0));
+  return *limit > used ? *limit - used : 0;
+}
+
+// The least any memory cgroup of this process leaves, over its v2 and v1 (memory controller) mounts
+// and every level from its own cgroup up to the mount's root.
+uint64_t cgroup_free(const std::string& root) {
+  std::string v2_path, v1_path;  // this process's cgroups, from /proc/self/cgroup
+  for (const auto& line : split(read_text(root + "/proc/self/cgroup"), '\n')) {
+    const auto fields = split(line, ':');
+    if (fields.size() < 3) continue;
+    if (fields[0] == "0" && fields[1].empty()) v2_path = fields[2];
+    for (const auto& c : split(fields[1], ',')) if (c == "memory") v1_path = fields[2];
+  }
+  uint64_t free = UINT64_MAX;
+  // mountinfo: id parent dev root mount-point options [optional...] - fstype source super-options
+  for (const auto& line : split(read_text(root + "/proc/self/mountinfo"), '\n')) {
+    const auto f = split(line, ' ');
+    const size_t dash = static_cast<size_t>(std::find(f.begin(), f.end(), "-") - f.begin());
+    if (dash < 5 || dash + 3 >= f.size()) continue;
+    const std::string& fstype = f[dash + 1];
+    const auto super = split(f[dash + 3], ',');
+    const bool v2 = fstype == "cgroup2";
+    const bool v1 = fstype == "cgroup" && std::find(super.begin(), super.end(), "memory") != super.end();
+    const std::string& path = v2 ? v2_path : v1_path;
+    if ((!v2 && !v1) || path.empty()) continue;
+    const std::string& mount_root = f[3];
+    const std::string mount_point = root + f[4];
+    // The cgroup's directory under this mount (a mount of a sub-tree shows paths below its root).
+    std::string relative = path;
+    if (mount_root != "/" && path.rfind(mount_root, 0) == 0) relative = path.substr(mount_root.size());
+    for (std::string dir = relative; ; dir = dir.substr(0, dir.rfind('/'))) {
+      if (const auto level = cgroup_level_free(mount_point + dir, v2)) free = std::min(free, *level);
+      if (dir.empty() || dir == "/") break;
+    }
+  }
+  return free;
+}
+
+}  // namespace
+
+namespace detail {
+uint64_t host_free_bytes(const std::string& root, uint64_t address_space_limit, uint64_t address_space_used) {
+  uint64_t free = keyed_number(root + "/proc/meminfo", "MemAvailable:").value_or(0) * 1024;
+  if (address_space_limit != UINT64_MAX) {
+    free = std::min(free, address_space_limit > address_space_used ? address_space_limit - address_space_used : 0);
+  }
+  return std::min(free, cgroup_free(root));
+}
+}  // namespace detail
+
+uint64_t host_free_bytes() {
+  rlimit as{};
+  const bool limited = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+  const uint64_t used = keyed_number("/proc/self/status", "VmSize:").value_or(0) * 1024;
+  return detail::host_free_bytes("", limited ? static_cast<uint64_t>(as.rlim_cur) : UINT64_MAX, used);
 }
 
 }  // namespace simkit

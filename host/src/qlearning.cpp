@@ -6,15 +6,42 @@
 #include <fstream>
 
 #include "simkit/devices.hpp"
+#include "simkit/planner.hpp"
 #include "simkit/simulator.hpp"
 
 namespace simkit::qlearning {
+
+namespace {
+// Rates and factors are fractions; NaN fails the test too.
+void check_fraction(const char* name, float v) {
+  if (!(v >= 0.0f && v <= 1.0f)) {
+    throw ConfigError(std::string(name) + " must be in [0, 1] (got " + std::to_string(v) + ")");
+  }
+}
+}  // namespace
 
 Trainer::Trainer(const Config& c)
     : config_(c), threads_(cpu::resolve_threads(c.threads)), epsilon_(c.epsilon), alpha_(c.alpha),
       q_(static_cast<size_t>(kStates) * kActions, 0.0f) {
   if (c.num_envs <= 0 || c.num_envs >= (int64_t{1} << 32)) {
     throw ConfigError("num_envs must be in [1, 2^32) (got " + std::to_string(c.num_envs) + ")");
+  }
+  check_fraction("gamma", c.gamma);
+  check_fraction("alpha", c.alpha);
+  check_fraction("alpha_decay", c.alpha_decay);
+  check_fraction("alpha_min", c.alpha_min);
+  check_fraction("epsilon", c.epsilon);
+  check_fraction("epsilon_decay", c.epsilon_decay);
+  check_fraction("epsilon_min", c.epsilon_min);
+  // Per env, its board and its transition of the round; beyond that only the table (708 kB).
+  const uint64_t per_env = sizeof(Env::State) + sizeof(Experience);
+  const uint64_t needed = per_env * static_cast<uint64_t>(c.num_envs) + q_.size() * sizeof(float);
+  const uint64_t free = host_free_bytes();
+  const uint64_t usable = free / 10 * 9;  // the planner's margin
+  if (needed > usable) {
+    throw ConfigError("num_envs=" + std::to_string(c.num_envs) + ": needs " + format_bytes(needed) + " (" +
+                      std::to_string(per_env) + " bytes x " + std::to_string(c.num_envs) + " envs + the table) but " +
+                      format_bytes(usable) + " are usable (" + std::to_string(free) + " bytes free, 90%)");
   }
   state_.resize(static_cast<size_t>(c.num_envs));
   experience_.resize(static_cast<size_t>(c.num_envs));
@@ -40,7 +67,9 @@ void Trainer::train(uint64_t rounds) {
 }
 
 Evaluation Trainer::evaluate(int64_t games, uint64_t seed) const {
-  if (games <= 0) throw ConfigError("games must be at least 1 (got " + std::to_string(games) + ")");
+  if (games <= 0 || games >= kMaxEnvs) {  // one game per 32-bit env index
+    throw ConfigError("games must be in [1, 2^32) (got " + std::to_string(games) + ")");
+  }
   int64_t wins = 0, draws = 0, losses = 0;
   const float* q = q_.data();
 #pragma omp parallel for num_threads(threads_) schedule(static) reduction(+ : wins, draws, losses)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "simkit/devices.hpp"
 #include "simkit/registry.hpp"
 #include "simkit/system_info.hpp"
 
@@ -13,7 +14,10 @@ std::unique_ptr<Simulator> make_simulator_float(const SimConfig& c);
 std::unique_ptr<Simulator> make_simulator_double(const SimConfig& c);
 
 int resolve_threads(int requested) {
-  if (requested < 0) throw ConfigError("threads must be >= 0 (0 = all cores), got " + std::to_string(requested));
+  if (requested < 0 || requested > kMaxThreads) {
+    throw ConfigError("threads must be in [0, " + std::to_string(kMaxThreads) + "] (0 = all cores), got " +
+                      std::to_string(requested));
+  }
   return requested == 0 ? omp_get_num_procs() : requested;
 }
 
@@ -72,6 +76,13 @@ EnvInfo describe_env(const std::string& env_id, Precision precision) {
   if (precision == Precision::kFloat32) dispatch_env<float>(env_id, f);
   else dispatch_env<double>(env_id, f);
   return info;
+}
+
+void check_params(const std::string& env_id, Precision precision, const std::map<std::string, double>& params) {
+  check_env_id(env_id);
+  const auto f = [&](auto tag) { make_params<typename decltype(tag)::type>(params); };
+  if (precision == Precision::kFloat32) dispatch_env<float>(env_id, f);
+  else dispatch_env<double>(env_id, f);
 }
 
 std::unique_ptr<Simulator> make_cpu_simulator(const SimConfig& config) {

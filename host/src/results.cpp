@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "simkit/results.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
+#include "simkit/simulator.hpp"
 #include "simkit/system_info.hpp"
 
 namespace simkit {
@@ -26,22 +36,69 @@ std::string join(const std::vector<std::string>& v) {
 CsvWriter::CsvWriter(const std::string& path, std::vector<std::string> columns) : path_(path), columns_(std::move(columns)) {
   namespace fs = std::filesystem;
   const fs::path p(path);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  const bool fresh = !fs::exists(p) || fs::file_size(p) == 0;
-  if (!fresh) {
-    std::ifstream in(path);
-    std::string header;
-    std::getline(in, header);
-    if (header != join(columns_)) throw std::runtime_error("output: " + path + " exists with different columns");
+  const auto fail = [&](const std::string& why) { throw ConfigError("output '" + path + "': " + why); };
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (ec) fail("cannot create its directory: " + ec.message());
+  if (fs::is_directory(p)) fail("is a directory");
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(std::string("cannot open for writing: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {  // a device or pipe: nothing to read back
+    append_line(join(columns_));
+    return;
   }
-  out_.open(path, std::ios::app);
-  if (!out_) throw std::runtime_error("output: cannot open " + path + " for writing");
-  if (fresh) out_ << join(columns_) << '\n' << std::flush;
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t last_newline = text.rfind('\n');
+  const size_t complete = last_newline == std::string::npos ? 0 : last_newline + 1;
+  if (complete < text.size()) {
+    // A row cut off by an interrupted write: drop it so the next row starts on a line of its own.
+    if (::ftruncate(fd_, static_cast<off_t>(complete)) != 0) {
+      fail(std::string("cannot drop its cut-off last line: ") + std::strerror(errno));
+    }
+    std::fprintf(stderr, "output '%s': dropped a cut-off last line (%zu bytes)\n", path.c_str(),
+                 text.size() - complete);
+    text.resize(complete);
+  }
+  if (text.empty()) {
+    append_line(join(columns_));
+  } else if (text.substr(0, text.find('\n')) != join(columns_)) {
+    fail("exists with different columns");
+  }
+}
+
+CsvWriter::~CsvWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void CsvWriter::append_line(const std::string& line) {
+  const std::string text = line + '\n';
+  struct stat st {};
+  const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+      if (regular && done > 0 && ::ftruncate(fd_, st.st_size) != 0) {
+        throw std::runtime_error("output '" + path_ + "': writing failed (" + why +
+                                 ") and its cut-off last line could not be removed");
+      }
+      throw std::runtime_error("output '" + path_ + "': writing failed (" + why +
+                               "); it keeps the rows written before");
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 void CsvWriter::write(const std::vector<std::string>& values) {
   if (values.size() != columns_.size()) throw std::logic_error("CsvWriter: row width differs from header");
-  out_ << join(values) << '\n' << std::flush;
+  append_line(join(values));
 }
 
 namespace {
@@ -72,6 +129,7 @@ std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string&
   if (!std::getline(in, line)) return rows;
   const auto header = split_csv_line(line);
   while (std::getline(in, line)) {
+    if (in.eof()) break;  // no newline: cut off by an interrupted write
     const auto fields = split_csv_line(line);
     if (fields.size() != header.size()) continue;  // a row cut short by an interrupted write
     std::map<std::string, std::string> row;

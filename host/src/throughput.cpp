@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "simkit/system_info.hpp"
@@ -41,13 +42,35 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   return req;
 }
 
-ThroughputResult measure_throughput(const ThroughputSpec& spec) {
+uint64_t PiecePacer::next(uint64_t remaining_steps, double seconds) const {
+  const double rate = steps_per_second();
+  if (rate <= 0) return 1;
+  const double fit = std::floor(rate * std::max(seconds, 0.0));
+  if (fit >= static_cast<double>(remaining_steps)) return remaining_steps;
+  const uint64_t k = std::max<uint64_t>(static_cast<uint64_t>(fit), 1);
+  return k >= chunk_ ? k - k % chunk_ : k;  // whole chunks where one fits
+}
+
+void PiecePacer::record(uint64_t steps, double seconds) {
+  steps_ += steps;
+  seconds_ += seconds;
+}
+
+ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor) {
   check_env_id(spec.env_id);
   if (spec.num_envs <= 0) throw ConfigError("num-envs must be at least 1 (got " + std::to_string(spec.num_envs) + ")");
   if (spec.num_envs >= kMaxEnvs) throw ConfigError("num-envs must be below 2^32 (got " + std::to_string(spec.num_envs) + ")");
-  if (spec.chunk < 1) throw ConfigError("chunk must be at least 1 (got " + std::to_string(spec.chunk) + ")");
-  if (spec.repeat < 1) throw ConfigError("repeat must be at least 1 (got " + std::to_string(spec.repeat) + ")");
-  if (spec.steps == 0 && !(spec.seconds > 0)) throw ConfigError("seconds must be positive when steps is 0");
+  if (spec.chunk < 1 || spec.chunk > kMaxChunk) {
+    throw ConfigError("chunk must be in [1, " + std::to_string(kMaxChunk) + "] (got " + std::to_string(spec.chunk) +
+                      ")");
+  }
+  if (spec.repeat < 1 || spec.repeat > kMaxRepeat) {
+    throw ConfigError("repeat must be in [1, " + std::to_string(kMaxRepeat) + "] (got " +
+                      std::to_string(spec.repeat) + ")");
+  }
+  if (spec.steps == 0 && !(spec.seconds > 0 && std::isfinite(spec.seconds))) {
+    throw ConfigError("seconds must be positive and finite when steps is 0");
+  }
 
   const MemoryRequest req = memory_request(spec, OutputMode::kStatistics);
   const MemoryPlan plan = plan_memory(req);
@@ -58,6 +81,15 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec) {
   r.batches = plan.num_batches;
   std::vector<double> repeat_seconds(static_cast<size_t>(spec.repeat), 0.0);
   std::vector<uint64_t> repeat_steps(static_cast<size_t>(spec.repeat), 0);
+  const bool by_steps = spec.steps > 0;
+  const double budget = by_steps ? HUGE_VAL : spec.seconds / static_cast<double>(plan.num_batches);  // per repeat
+  const double batches = static_cast<double>(plan.num_batches);
+  // For the progress estimate: the whole measurement in batch steps (by steps) or seconds (by time).
+  const double total_work = by_steps ? batches * (static_cast<double>(spec.warmup) +
+                                                  spec.repeat * static_cast<double>(spec.steps))
+                                     : batches * budget * (spec.repeat + (spec.warmup > 0 ? 1 : 0));
+  double steps_done = 0;
+  const double start = now_seconds();
   for (int64_t b = 0; b < plan.num_batches; ++b) {
     SimConfig c;
     c.env_id = spec.env_id;
@@ -69,31 +101,43 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec) {
     c.params = spec.params;
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
-    if (spec.warmup > 0) sim->rollout(spec.warmup, spec.chunk);
-    for (int rep = 0; rep < spec.repeat; ++rep) {
-      const double t0 = now_seconds();
-      RolloutStats s;
-      // Device time (CUDA events on the working stream) where the backend measures it, else wall time.
-      double device_seconds = 0;
+    PiecePacer pacer(spec.chunk);
+    // Up to `max_steps` batch steps in pieces, stopping once `seconds` of work have been done (at least
+    // one piece); adds them to `stats` and returns the time they took: device time (CUDA events on the
+    // working stream) where the backend measures it, else the wall time of the pieces alone.
+    const auto run = [&](uint64_t max_steps, double seconds, RolloutStats& stats) {
+      double wall = 0, device = 0;
       bool device_timed = true;
-      const auto note_device_time = [&] {
+      uint64_t done = 0;
+      do {
+        const uint64_t k = pacer.next(max_steps - done, std::min(kPieceSeconds, seconds - wall));
+        const double t0 = now_seconds();
+        const RolloutStats part = sim->rollout(k, spec.chunk);
+        const double dt = now_seconds() - t0;
+        pacer.record(k, dt);
+        wall += dt;
         const double d = sim->last_rollout_seconds();
         if (d < 0) device_timed = false;
-        else device_seconds += d;
-      };
-      if (spec.steps > 0) {
-        s = sim->rollout(spec.steps, spec.chunk);
-        note_device_time();
-      } else {
-        const double budget = spec.seconds / static_cast<double>(plan.num_batches);
-        while (now_seconds() - t0 < budget) {
-          const RolloutStats part = sim->rollout(static_cast<uint64_t>(spec.chunk), spec.chunk);
-          note_device_time();
-          s.steps += part.steps;
-          s.episodes.add(part.episodes);
+        else device += d;
+        done += k;
+        steps_done += static_cast<double>(k);
+        stats.steps += part.steps;
+        stats.episodes.add(part.episodes);
+        if (monitor) {
+          ThroughputProgress p;
+          p.elapsed_seconds = now_seconds() - start;
+          p.remaining_seconds = by_steps ? (total_work - steps_done) / pacer.steps_per_second()
+                                         : std::max(0.0, total_work - p.elapsed_seconds);
+          if (!monitor(p)) throw Interrupted();
         }
-      }
-      repeat_seconds[static_cast<size_t>(rep)] += device_timed ? device_seconds : now_seconds() - t0;
+      } while (done < max_steps && wall < seconds);
+      return device_timed ? device : wall;
+    };
+    RolloutStats warmup;
+    if (spec.warmup > 0) run(spec.warmup, budget, warmup);
+    for (int rep = 0; rep < spec.repeat; ++rep) {
+      RolloutStats s;
+      repeat_seconds[static_cast<size_t>(rep)] += run(by_steps ? spec.steps : UINT64_MAX, budget, s);
       repeat_steps[static_cast<size_t>(rep)] += s.steps;
       r.stats.steps += s.steps;
       r.stats.episodes.add(s.episodes);

@@ -5,6 +5,12 @@ from __future__ import annotations
 import difflib
 
 from simkit import _core
+from simkit._checks import check_choice, check_float, check_int
+
+
+_MAX_U64 = 2**64 - 1
+_DEVICES = ("auto", "cpu", "cuda")
+_PRECISIONS = ("float32", "float64")
 
 
 def list_envs() -> list[str]:
@@ -53,12 +59,17 @@ def throughput(
     """Steps per second of the built-in random policy (the same measurement as the ``throughput`` CLI).
 
     Returns the CSV row as a dict (``steps_per_s``, ``mean_episode_length``, machine and build metadata).
-    ``steps=0`` runs each repeat for ``seconds``.
+    ``steps=0`` runs each repeat for ``seconds``. ``seed`` is fixed by default, as in the CLI, so repeated
+    measurements run the same trajectories and their sanity figures agree.
     """
     check_env_id(env_id)
     return dict(
-        _core.throughput(env_id, int(num_envs), int(chunk), int(steps), float(seconds), device, precision,
-                         int(threads), int(seed), int(warmup), int(repeat))
+        _core.throughput(env_id, check_int("num_envs", num_envs, 1, _core.MAX_ENVS),
+                         check_int("chunk", chunk, 1, _core.MAX_CHUNK), check_int("steps", steps, 0, _MAX_U64),
+                         check_float("seconds", seconds, 0, low_open=True), check_choice("device", device, _DEVICES),
+                         check_choice("precision", precision, _PRECISIONS),
+                         check_int("threads", threads, 0, _core.MAX_THREADS), check_int("seed", seed, 0, _MAX_U64),
+                         check_int("warmup", warmup, 0, _MAX_U64), check_int("repeat", repeat, 1, _core.MAX_REPEAT))
     )
 
 
@@ -73,7 +84,13 @@ def memory_plan(
 ) -> dict:
     """What the planner decides for a run: bytes needed, bytes usable, batches (or why it refuses).
 
+    ``mode``: ``"statistics"`` or ``"trajectory"`` (throughput rollouts), or ``"step_api"`` (a
+    ``make_vec`` env stepped from Python, with its copies and spaces: what ``make_vec`` checks).
     ``free_bytes`` overrides the free memory of the device, to ask "what if" questions.
     """
     check_env_id(env_id)
-    return dict(_core.memory_plan(env_id, int(num_envs), int(chunk), mode, device, precision, free_bytes))
+    return dict(_core.memory_plan(
+        env_id, check_int("num_envs", num_envs, 1, 2**63 - 1), check_int("chunk", chunk, 1, _core.MAX_CHUNK),
+        check_choice("mode", mode, ("statistics", "trajectory", "step_api")), check_choice("device", device, _DEVICES),
+        check_choice("precision", precision, _PRECISIONS),
+        None if free_bytes is None else check_int("free_bytes", free_bytes, 0, _MAX_U64)))

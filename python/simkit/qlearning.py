@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simkit import _core
+from simkit._checks import check_float, check_int
 
 
 @dataclass
@@ -33,10 +34,10 @@ class QResult:
         return self.trainer.table()
 
     def evaluate(self, games: int = 100_000, seed: int = 1) -> dict:
-        """The greedy policy against the uniformly random opponent."""
-        if games < 1:
-            raise ValueError(f"games must be at least 1, got {games}")
-        return dict(self.trainer.evaluate(int(games), int(seed)))
+        """The greedy policy against the uniformly random opponent (one game per env index, so at most
+        2**32 - 1 games)."""
+        games = check_int("games", games, 1, _core.MAX_ENVS)
+        return dict(self.trainer.evaluate(games, check_int("seed", seed, 0, 2**64 - 1)))
 
     def save(self, path: str) -> None:
         np.save(path, self.table)
@@ -60,13 +61,19 @@ def train(
 ) -> QResult:
     """Train for ``rounds`` rounds of ``num_envs`` steps; with ``eval_every`` > 0 the greedy policy is
     evaluated every that many rounds and the history (round, env_steps, steps/s, epsilon, alpha, rates)
-    is returned with the result. ``table`` continues from a saved table (e.g. ``np.load``)."""
-    if rounds < 0:
-        raise ValueError(f"rounds must be non-negative, got {rounds}")
-    if eval_every < 0:
-        raise ValueError(f"eval_every must be non-negative, got {eval_every}")
-    trainer = _core.QTrainer(int(num_envs), int(seed), int(threads), gamma, alpha, alpha_decay, alpha_min, epsilon,
-                             epsilon_decay, epsilon_min)
+    is returned with the result. ``table`` continues from a saved table (e.g. ``np.load``). ``seed`` is
+    fixed by default, as in the ``qlearn`` CLI, so a benchmark trains the same table every run."""
+    num_envs = check_int("num_envs", num_envs, 1, _core.MAX_ENVS)
+    rounds = check_int("rounds", rounds, 0, 2**64 - 1)
+    eval_every = check_int("eval_every", eval_every, 0, 2**64 - 1)
+    eval_games = check_int("eval_games", eval_games, 1, _core.MAX_ENVS)
+    # Rates and factors are fractions (dist_classicrl's schedule), each in [0, 1].
+    trainer = _core.QTrainer(
+        num_envs, check_int("seed", seed, 0, 2**64 - 1), check_int("threads", threads, 0, _core.MAX_THREADS),
+        check_float("gamma", gamma, 0, 1), check_float("alpha", alpha, 0, 1),
+        check_float("alpha_decay", alpha_decay, 0, 1), check_float("alpha_min", alpha_min, 0, 1),
+        check_float("epsilon", epsilon, 0, 1), check_float("epsilon_decay", epsilon_decay, 0, 1),
+        check_float("epsilon_min", epsilon_min, 0, 1))
     if table is not None:
         trainer.set_table(np.asarray(table, dtype=np.float32))
     history = []
@@ -81,6 +88,6 @@ def train(
         if eval_every:
             row = {"round": done, "env_steps": trainer.env_steps, "steps_per_s": block * num_envs / elapsed,
                    "epsilon": trainer.epsilon, "alpha": trainer.alpha}
-            row.update(trainer.evaluate(int(eval_games), 1))
+            row.update(trainer.evaluate(eval_games, 1))
             history.append(row)
     return QResult(trainer, time.perf_counter() - start, history)

@@ -8,6 +8,9 @@ faster, but every ``step``/``reset`` overwrites them in place (copy what you kee
 
 from __future__ import annotations
 
+import functools
+import secrets
+import threading
 from typing import Any
 
 import gymnasium
@@ -17,6 +20,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from simkit import _core
+from simkit._checks import check_int, check_number
 from simkit.api import check_env_id
 
 _AUTORESET = {
@@ -25,22 +29,23 @@ _AUTORESET = {
     "disabled": AutoresetMode.DISABLED,
 }
 _MAX_SEED = 2**64 - 1
+_MAX_ELAPSED = 2**31 - 1  # the engine compares episode steps as int32 (one instruction per vector)
+# Gymnasium 1.4's reset options of the classic-control envs, by the env parameter each sets:
+# CartPole, MountainCar(Continuous), Acrobot take low/high; Pendulum x_init/y_init.
+_RESET_OPTIONS = {"low": "reset_low", "high": "reset_high", "x_init": "x_init", "y_init": "y_init"}
 
 
 def _autoreset_name(mode: str | AutoresetMode) -> str:
     if isinstance(mode, AutoresetMode):
-        return mode.value
-    if mode not in _AUTORESET:
+        return next(name for name, member in _AUTORESET.items() if member is mode)
+    if not isinstance(mode, str) or mode not in _AUTORESET:
         raise ValueError(f"autoreset_mode must be one of {sorted(_AUTORESET)} or a gymnasium AutoresetMode, got {mode!r}")
     return mode
 
 
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
+def _entropy_seed() -> int:
+    """A fresh seed from the OS, as Gymnasium seeds an env that is reset without one."""
+    return secrets.randbits(64)
 
 
 def _check_seed(seed: Any) -> int:
@@ -51,6 +56,19 @@ def _check_seed(seed: Any) -> int:
     return int(seed)
 
 
+def _one_call_at_a_time(method):
+    """The engine and the output buffers are shared state: calls from several threads run one after
+    another (the engine releases the GIL, so unguarded steps would interleave and lose updates). A
+    closed env says so instead of failing on its released engine."""
+    @functools.wraps(method)
+    def serialized(self, *args, **kwargs):
+        with self._lock:
+            if self._sim is None:
+                raise RuntimeError(f"{method.__name__}() called on a closed {self.env_id} env; make a new one")
+            return method(self, *args, **kwargs)
+    return serialized
+
+
 class SimkitVectorEnv(gymnasium.vector.VectorEnv):
     """``num_envs`` copies of a registered simkit environment, stepped together by the engine.
 
@@ -58,12 +76,13 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         env_id: a registered id (``simkit.list_envs()``).
         num_envs: number of environments.
         device: ``"auto"`` (CUDA when usable, else CPU), ``"cpu"`` or ``"cuda"``.
-        seed: seed for the first ``reset()`` when it is called without one.
+        seed: seed for the first ``reset()`` when it is called without one; ``None`` draws one from OS
+            entropy, as Gymnasium does (read it back from ``np_random_seed`` to reproduce the run).
         autoreset_mode: ``"next_step"`` (Gymnasium's default), ``"same_step"`` or ``"disabled"``.
         precision: ``"float32"`` (fast) or ``"float64"`` (Gymnasium's arithmetic, bit for bit).
         max_episode_steps: truncation limit; ``None`` for the env's default, ``0`` for none.
         copy: return fresh arrays (True) or the persistent buffers (False).
-        threads: CPU threads, 0 for every core.
+        threads: CPU threads, 0 for every core (at most 4096).
         **env_kwargs: env parameters by name (``param_names``), e.g. ``sutton_barto_reward=1``.
     """
 
@@ -81,10 +100,10 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         **env_kwargs: Any,
     ):
         check_env_id(env_id)
-        num_envs = _check_count("num_envs", num_envs, 1)
-        threads = _check_count("threads", threads, 0)
+        num_envs = check_int("num_envs", num_envs, 1, _core.MAX_ENVS)
+        threads = check_int("threads", threads, 0, _core.MAX_THREADS)
         if max_episode_steps is not None:
-            max_episode_steps = _check_count("max_episode_steps", max_episode_steps, 0)
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 0, _MAX_ELAPSED)
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
         if precision not in ("float32", "float64"):
@@ -95,11 +114,13 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         for name, value in env_kwargs.items():
             if name not in info["param_names"]:
                 raise ValueError(f"unknown parameter {name!r} for {env_id}; known: {', '.join(info['param_names'])}")
-            params[name] = float(value)
-        self._default_seed = None if seed is None else _check_seed(seed)
+            params[name] = check_number(f"parameter {name!r}", value)
+        self._seed: int | tuple[int, ...] = _entropy_seed() if seed is None else _check_seed(seed)
+        self._params = dict(zip(info["param_names"], info["param_defaults"])) | params  # as made
 
-        self._sim = _core.Simulator(env_id, num_envs, device, precision, self._default_seed or 0, threads,
-                                    -1 if max_episode_steps is None else max_episode_steps, params, mode)
+        self._lock = threading.Lock()
+        self._sim = _core.Simulator(env_id, num_envs, device, precision, self._seed, threads,
+                                    -1 if max_episode_steps is None else max_episode_steps, params, mode, bool(copy))
         self._info = self._sim.info
         self.env_id = env_id
         self.num_envs = num_envs
@@ -145,16 +166,21 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
 
     # ---- Gymnasium API ------------------------------------------------------------------------------
 
+    @_one_call_at_a_time
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         """Reset every env (or the envs in ``options["reset_mask"]``) and return ``(obs, info)``.
 
         ``seed``: an int seeds every env (env i draws from (seed, i)); a list gives each env its own
         seed; ``None`` continues the current random streams. ``options``: ``reset_mask`` (bool array of
-        shape (num_envs,)) and any env parameters (e.g. CartPole's ``low``/``high`` reset bounds map to
-        ``reset_low``/``reset_high``), which persist for later autoresets as in Gymnasium.
+        shape (num_envs,)) and the env's Gymnasium reset options: ``low``/``high`` (CartPole,
+        MountainCar, MountainCarContinuous, Acrobot) or ``x_init``/``y_init`` (Pendulum). As in
+        Gymnasium's envs, they apply to this reset only (later resets and autoresets use the values
+        make_vec was given, as SyncVectorEnv's autoresets do), and one given alone keeps the other's
+        value. Unknown options raise ValueError.
         """
         seeds = self._seeds(seed)
         mask = None
+        once = {}  # env parameters for this reset only
         if options:
             options = dict(options)
             mask = options.pop("reset_mask", None)
@@ -164,12 +190,23 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
                     raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
                                      f"got {mask.dtype} {mask.shape}")
                 mask = np.ascontiguousarray(mask, dtype=np.uint8)
-            if options:
-                self._sim.set_params(self._params_from_options(options))
-        self._sim.reset(seeds, mask, self._obs)
+            once = self._params_from_options(options)
+        if once:
+            try:
+                self._sim.set_params(once)  # checks them (low <= high) before anything changes
+            except ValueError as e:
+                raise ValueError(f"reset options {options}: {e}") from None
+        try:
+            self._sim.reset(seeds, mask, self._obs)
+        finally:
+            if once:
+                self._sim.set_params({name: self._params[name] for name in once})
+        if seed is not None:
+            self._seed = seeds[0] if isinstance(seed, (int, np.integer)) else tuple(seeds)
         self._has_reset = True
         return self._out(self._obs), {}
 
+    @_one_call_at_a_time
     def step(self, actions):
         """Step every env; returns ``(obs, rewards, terminated, truncated, info)`` with Gymnasium's semantics."""
         if not self._has_reset:
@@ -191,19 +228,28 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         )
 
     def close_extras(self, **kwargs):
-        self._sim = None
+        with self._lock:
+            self._sim = None
 
     # ---- simkit extras -------------------------------------------------------------------------------
+
+    @property
+    def np_random_seed(self) -> int | tuple[int, ...]:
+        """The seed the envs draw from (Gymnasium's ``np_random_seed``): an int, or one per env after
+        ``reset(seed=[...])``; ``reset(seed=env.np_random_seed)`` on a new env reproduces the run."""
+        return self._seed
 
     @property
     def state_fields(self) -> list[str]:
         """Names of the columns of ``get_state()``."""
         return list(self._info["state_fields"])
 
+    @_one_call_at_a_time
     def get_state(self) -> np.ndarray:
         """Every env's state as float64, shape (num_envs, len(state_fields)) (exact for every field)."""
         return self._sim.get_state()
 
+    @_one_call_at_a_time
     def set_state(self, state, elapsed=None) -> None:
         """Overwrite every env's state (shape (num_envs, len(state_fields))) and optionally the steps
         taken in the current episode (shape (num_envs,), for truncation)."""
@@ -215,15 +261,20 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             raise ValueError("state contains NaN or inf")
         if elapsed is not None:
             elapsed = np.asarray(elapsed)
-            if elapsed.shape != (self.num_envs,) or np.any(elapsed < 0):
-                raise ValueError(f"elapsed must be non-negative with shape ({self.num_envs},)")
+            if (elapsed.shape != (self.num_envs,) or not np.issubdtype(elapsed.dtype, np.integer)
+                    or np.any(elapsed < 0) or np.any(elapsed > _MAX_ELAPSED)):
+                raise ValueError(f"elapsed must be integers in [0, {_MAX_ELAPSED}] with shape ({self.num_envs},), "
+                                 f"got {elapsed.dtype} {elapsed.shape}")
+        self._sim.set_state(state)  # checks every value first (ValueError naming the row and field)
+        if elapsed is not None:
             self._sim.set_elapsed(elapsed.astype(np.uint32))
-        self._sim.set_state(state)
 
+    @_one_call_at_a_time
     def get_elapsed(self) -> np.ndarray:
         """Steps taken in each env's current episode."""
         return self._sim.get_elapsed()
 
+    @_one_call_at_a_time
     def dlpack_outputs(self) -> dict:
         """The last step's obs, reward, terminated and truncated as DLPack-exportable objects, for
         ``torch.from_dlpack`` / ``jax.dlpack.from_dlpack`` without a copy. On CUDA they are the device
@@ -239,10 +290,11 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             "truncated": self._truncated.view(np.bool_),
         }
 
+    @_one_call_at_a_time
     def rollout(self, steps: int, chunk: int = 32) -> dict:
         """Run the built-in random policy for ``steps`` steps of every env (no host round trip) and
         return episode statistics; ended episodes restart in the same step."""
-        return dict(self._sim.rollout(_check_count("steps", steps, 0), _check_count("chunk", chunk, 1)))
+        return dict(self._sim.rollout(check_int("steps", steps, 0, 2**64 - 1), check_int("chunk", chunk, 1, _core.MAX_CHUNK)))
 
     # ---- helpers ------------------------------------------------------------------------------------
 
@@ -251,9 +303,7 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
 
     def _seeds(self, seed) -> list[int]:
         if seed is None:
-            if self._default_seed is not None and not self._has_reset:
-                return [self._default_seed]
-            return []
+            return [] if self._has_reset else [self._seed]
         if isinstance(seed, (list, tuple, np.ndarray)):
             if len(seed) != self.num_envs:
                 raise ValueError(f"seed list must have num_envs={self.num_envs} entries, got {len(seed)}")
@@ -261,17 +311,13 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         return [_check_seed(seed)]
 
     def _params_from_options(self, options: dict) -> dict[str, float]:
-        aliases = {"low": "reset_low", "high": "reset_high"}
+        known = {key: name for key, name in _RESET_OPTIONS.items() if name in self._info["param_names"]}
         params = {}
         for key, value in options.items():
-            name = aliases.get(key, key)
-            if name not in self._info["param_names"]:
-                raise ValueError(f"unknown reset option {key!r} for {self.env_id}; known: reset_mask, "
-                                 f"{', '.join(self._info['param_names'])}")
-            params[name] = float(value)
-        low, high = params.get("reset_low"), params.get("reset_high")
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"reset option low={low} is greater than high={high}")
+            if key not in known:
+                raise ValueError(f"unknown reset option {key!r} for {self.env_id}; known: "
+                                 f"{', '.join(['reset_mask', *known])}")
+            params[known[key]] = check_number(f"reset option {key!r}", value)
         return params
 
     def _checked_actions(self, actions) -> np.ndarray:
@@ -318,7 +364,13 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         """same_step mode: final_obs/final_info for the envs whose episode ended in this step."""
         ended = self._has_final.astype(np.bool_)
         final_obs = np.empty(self.num_envs, dtype=object)
-        final_info = {k: v for k, v in info.items()}
+        final_info = {}
+        for name, values in info.items():
+            if name.startswith("_"):
+                continue
+            # As Gymnasium's SyncVectorEnv: values of the envs that ended, zeros elsewhere, masked by `ended`.
+            final_info[name] = np.where(ended.reshape((-1,) + (1,) * (values.ndim - 1)), values, 0).astype(values.dtype)
+            final_info[f"_{name}"] = ended.copy()
         for i in np.flatnonzero(ended):
             final_obs[i] = self._final_obs[i].copy()
         return {"final_obs": final_obs, "_final_obs": ended, "final_info": final_info, "_final_info": ended.copy()}

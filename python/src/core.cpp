@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "simkit/devices.hpp"
@@ -33,6 +34,7 @@ py::dict env_info_dict(const EnvInfo& i) {
   d["max_episode_steps"] = i.max_episode_steps;
   d["state_fields"] = i.state_fields;
   d["param_names"] = i.param_names;
+  d["param_defaults"] = i.param_defaults;
   d["info_fields"] = i.info_fields;
   d["env_bytes"] = i.env_bytes;
   return d;
@@ -45,6 +47,20 @@ py::dict stats_dict(const RolloutStats& s) {
   d["mean_episode_length"] = s.mean_episode_length();
   d["mean_episode_return"] = s.mean_episode_return();
   return d;
+}
+
+// Whether Ctrl-C (or another signal handler) raised in Python; called with the GIL released, between
+// the pieces of a long engine call, which then stops and lets the exception through.
+bool python_signal_pending() {
+  py::gil_scoped_acquire gil;
+  return PyErr_CheckSignals() != 0;
+}
+
+// Batch steps per piece of a long rollout or training call: about 2^24 env steps and at most 2^14
+// batch steps (tens of milliseconds for fast envs). A count rather than a time, so that the results
+// do not depend on how fast the machine is.
+uint64_t piece_steps(int64_t num_envs) {
+  return std::clamp<uint64_t>((uint64_t{1} << 24) / static_cast<uint64_t>(num_envs), 1, uint64_t{1} << 14);
 }
 
 // The caller (python/simkit/vector.py) allocates every buffer with the right shape and dtype; these
@@ -135,7 +151,7 @@ class PySimulator {
  public:
   PySimulator(const std::string& env_id, int64_t num_envs, const std::string& device, const std::string& precision,
               uint64_t seed, int threads, int64_t max_episode_steps, const std::map<std::string, double>& params,
-              const std::string& autoreset) {
+              const std::string& autoreset, bool copy) {
     SimConfig c;
     c.env_id = env_id;
     c.num_envs = num_envs;
@@ -152,7 +168,12 @@ class PySimulator {
     req.env = describe_env(env_id, c.precision);
     req.num_envs = num_envs;
     req.free_bytes = free_bytes(d);
-    const MemoryPlan plan = plan_memory(req);  // one batch: the step API keeps every env resident
+    // On the CPU, the host bytes of the engine and of vector.py's buffers, copies and spaces. (On CUDA
+    // the engine's device memory, as for a statistics rollout.) One batch: every env stays resident.
+    req.mode = d == Device::kCpu ? OutputMode::kStepApi : OutputMode::kStatistics;
+    req.autoreset = c.autoreset;
+    req.step_copies = copy;
+    const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) throw ConfigError("num_envs=" + std::to_string(num_envs) + ": " + describe_shortfall(req, plan));
     sim_ = make_simulator(c, d);
     device_ = d;
@@ -193,12 +214,20 @@ class PySimulator {
     sim_->step(a, b);
   }
 
+  // In pieces of whole chunks, checking for Ctrl-C between them.
   py::dict rollout(uint64_t steps, int chunk) {
+    const uint64_t piece = std::max<uint64_t>(1, piece_steps(num_envs()) / chunk) * static_cast<uint64_t>(chunk);
     RolloutStats s;
     {
       py::gil_scoped_release release;
-      s = sim_->rollout(steps, chunk);
+      for (uint64_t done = 0; done < steps; done += piece) {
+        const RolloutStats part = sim_->rollout(std::min(piece, steps - done), chunk);
+        s.steps += part.steps;
+        s.episodes.add(part.episodes);
+        if (python_signal_pending()) break;
+      }
     }
+    if (PyErr_Occurred()) throw py::error_already_set();
     return stats_dict(s);
   }
 
@@ -267,9 +296,11 @@ py::dict throughput_py(const std::string& env_id, int64_t num_envs, int chunk, u
   spec.repeat = repeat;
   spec.device = resolve_device(parse_device(device), cpu::resolve_threads(threads));
   ThroughputResult r;
-  {
+  try {
     py::gil_scoped_release release;
-    r = measure_throughput(spec);
+    r = measure_throughput(spec, [](const ThroughputProgress&) { return !python_signal_pending(); });
+  } catch (const Interrupted&) {
+    throw py::error_already_set();  // the KeyboardInterrupt that stopped it
   }
   py::dict d;
   const auto columns = throughput_columns();
@@ -286,8 +317,8 @@ py::dict throughput_py(const std::string& env_id, int64_t num_envs, int chunk, u
 
 py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, const std::string& mode,
                         const std::string& device, const std::string& precision, std::optional<uint64_t> free) {
-  if (mode != "statistics" && mode != "trajectory") {
-    throw ConfigError("mode must be 'statistics' or 'trajectory' (got '" + mode + "')");
+  if (mode != "statistics" && mode != "trajectory" && mode != "step_api") {
+    throw ConfigError("mode must be 'statistics', 'trajectory' or 'step_api' (got '" + mode + "')");
   }
   ThroughputSpec spec;
   spec.env_id = env_id;
@@ -295,7 +326,9 @@ py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, 
   spec.num_envs = num_envs;
   spec.chunk = chunk;
   spec.device = resolve_device(parse_device(device), cpu::resolve_threads(0));
-  MemoryRequest req = memory_request(spec, mode == "trajectory" ? OutputMode::kTrajectory : OutputMode::kStatistics);
+  MemoryRequest req = memory_request(spec, mode == "trajectory" ? OutputMode::kTrajectory
+                                           : mode == "step_api" ? OutputMode::kStepApi
+                                                                : OutputMode::kStatistics);
   if (free) req.free_bytes = *free;
   const Device d = spec.device;
   const MemoryPlan p = plan_memory(req);
@@ -364,6 +397,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("version", &simkit_version);
   m.def("simd_targets", &available_simd_targets);
   m.def("selected_simd_target", &selected_simd_target);
+  m.attr("MAX_THREADS") = cpu::kMaxThreads;
+  m.attr("MAX_ENVS") = kMaxEnvs - 1;
+  m.attr("MAX_CHUNK") = kMaxChunk;
+  m.attr("MAX_REPEAT") = kMaxRepeat;
 
   namespace ql = simkit::qlearning;
   py::class_<ql::Trainer>(m, "QTrainer")
@@ -385,9 +422,16 @@ PYBIND11_MODULE(_core, m) {
            py::arg("num_envs"), py::arg("seed"), py::arg("threads"), py::arg("gamma"), py::arg("alpha"),
            py::arg("alpha_decay"), py::arg("alpha_min"), py::arg("epsilon"), py::arg("epsilon_decay"),
            py::arg("epsilon_min"))
-      .def("train", [](ql::Trainer& t, uint64_t rounds) {
-        py::gil_scoped_release release;
-        t.train(rounds);
+      .def("train", [](ql::Trainer& t, uint64_t rounds) {  // in pieces, checking for Ctrl-C between them
+        const uint64_t piece = piece_steps(t.num_envs());
+        {
+          py::gil_scoped_release release;
+          for (uint64_t done = 0; done < rounds; done += piece) {
+            t.train(std::min(piece, rounds - done));
+            if (python_signal_pending()) break;
+          }
+        }
+        if (PyErr_Occurred()) throw py::error_already_set();
       })
       .def("evaluate", [](const ql::Trainer& t, int64_t games, uint64_t seed) {
         ql::Evaluation e;
@@ -425,9 +469,9 @@ PYBIND11_MODULE(_core, m) {
       .def("__dlpack_device__", &DeviceArray::dlpack_device);
   py::class_<PySimulator>(m, "Simulator")
       .def(py::init<const std::string&, int64_t, const std::string&, const std::string&, uint64_t, int, int64_t,
-                    const std::map<std::string, double>&, const std::string&>(),
+                    const std::map<std::string, double>&, const std::string&, bool>(),
            py::arg("env_id"), py::arg("num_envs"), py::arg("device"), py::arg("precision"), py::arg("seed"),
-           py::arg("threads"), py::arg("max_episode_steps"), py::arg("params"), py::arg("autoreset"))
+           py::arg("threads"), py::arg("max_episode_steps"), py::arg("params"), py::arg("autoreset"), py::arg("copy"))
       .def_property_readonly("info", &PySimulator::info)
       .def_property_readonly("device", &PySimulator::device)
       .def_property_readonly("device_name", &PySimulator::device_name)

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+
+#include "temp_files.hpp"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +34,7 @@ Result run(const std::string& args) {
 }
 
 std::string temp_csv(const std::string& name) {
-  const auto path = std::filesystem::temp_directory_path() / ("simkit_memory_profile_" + name + ".csv");
+  const auto path = simkit::testing::temp_path("memory_profile_" + name + ".csv");
   std::filesystem::remove(path);
   return path.string();
 }
@@ -111,6 +113,20 @@ TEST_CASE("memory-profile: trajectory buffers are predicted within 20% on CPU", 
   }
 }
 
+TEST_CASE("memory-profile takes the comma lists throughput takes", "[cli][memory][cpu]") {
+  const std::string csv = temp_csv("lists");
+  const Result r = run("--device cpu --profile envs --env CartPole-v1,Acrobot-v1 --num-envs 1e3,2_000 --chunk 8 "
+                       "--output " + csv);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto rows = read_csv(csv);
+  REQUIRE(rows.size() == 4);
+  CHECK(get(rows[0], "env") == "CartPole-v1");
+  CHECK(get(rows[1], "num_envs") == "2000");
+  CHECK(get(rows[3], "env") == "Acrobot-v1");
+  std::filesystem::remove(csv);
+}
+
 TEST_CASE("memory-profile: a refused point is reported, not run", "[cli][memory][cpu]") {
   const std::string csv = temp_csv("refused");
   const Result r = run("--device cpu --profile envs --num-envs 1e6 --free-bytes 1e7 --output " + csv);
@@ -133,6 +149,7 @@ TEST_CASE("memory-profile rejects bad input with one line and exit code 2", "[cl
       {"--chunk 0", "chunk"},                {"--env NoSuchEnv-v0", "NoSuchEnv"}, {"--mode replay", "mode"},
       {"--precision float16", "precision"},  {"--device tpu", "device"},        {"--free-bytes lots", "free-bytes"},
       {"--threads -1", "threads"},           {"--no-such-flag", "no-such-flag"},
+      {"--num-envs 1000,", "num-envs"},      {"--chunk 0x10", "chunk"},
   };
   for (const auto& c : cases) {
     const std::string csv = temp_csv("bad");

@@ -2,6 +2,11 @@
 // The memory planner with injected free-memory values: no device needed.
 #include <catch2/catch.hpp>
 
+#include "temp_files.hpp"
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 #include "simkit/planner.hpp"
 
 using namespace simkit;
@@ -122,5 +127,106 @@ TEST_CASE("planner: CartPole at 1e8 and 1e9 envs on an 80 GB card", "[planner][c
     CHECK(b.batch_bytes() == 70417715806ull);  // 70.4 GB per batch
     // without splitting (CPU-style request) both are refused
     CHECK_FALSE(plan_memory(cartpole(100000000, free, OutputMode::kTrajectory, 32, false)).fits());
+  }
+}
+
+TEST_CASE("planner: the step API counts the engine and the Python side", "[planner][cpu]") {
+  MemoryRequest r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
+  // engine 24 + 1; buffers obs 16 + reward 4 + flags 2 + action 4; spaces: obs low/high 32 + masks 8,
+  // MultiDiscrete 16; sampled actions 8; copies of obs/reward/flags for two steps 2 x 22
+  CHECK(plan_memory(r).per_env_bytes == 25 + 26 + 56 + 8 + 44);
+  CHECK(plan_memory(r).fixed_bytes == 32u << 20);
+  r.step_copies = false;
+  CHECK(plan_memory(r).per_env_bytes == 159 - 44);
+  r.autoreset = AutoresetMode::kSameStep;  // final observations 16 + 1, object array and masks 2 x 11
+  CHECK(plan_memory(r).per_env_bytes == 115 + 17 + 22);
+  r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
+  r.env = describe_env("TicTacToe-v0", Precision::kFloat32);  // 10 info fields: 80 bytes, 4 times
+  CHECK(plan_memory(r).per_env_bytes == 20 + (9 + 4 + 2 + 4 + 80) + (18 + 18 + 16) + 8 + 2 * 15 + 3 * 80);
+  // the plan that make_vec now checks refuses what the statistics plan would approve
+  const MemoryPlan step = plan_memory(cartpole(100000000, 8 * kGB, OutputMode::kStepApi, 32, false));
+  CHECK(plan_memory(cartpole(100000000, 8 * kGB, OutputMode::kStatistics, 32, false)).fits());
+  CHECK_FALSE(step.fits());
+  CHECK(step.needed_bytes == 159ull * 100000000 + (32u << 20));
+}
+
+TEST_CASE("planner: env counts near 2^63 refuse instead of overflowing", "[planner][cpu]") {
+  for (const int64_t n : {int64_t{1} << 62, INT64_MAX}) {
+    const MemoryPlan p = plan_memory(cartpole(n, 80 * kGB));
+    CHECK_FALSE(p.fits());
+    CHECK(p.num_batches == 0);
+    CHECK(p.batch_envs == 0);
+    CHECK(p.needed_bytes == UINT64_MAX);  // saturated, not wrapped
+  }
+  // with memory to spare, the 32-bit env index still refuses them, saying so
+  const MemoryRequest big = cartpole(int64_t{1} << 32, UINT64_MAX);
+  CHECK_FALSE(plan_memory(big).fits());
+  CHECK(describe_shortfall(big, plan_memory(big)).rfind("num_envs must be below 2^32", 0) == 0);
+  CHECK(plan_memory(cartpole((int64_t{1} << 32) - 1, UINT64_MAX)).fits());
+}
+
+namespace {
+// A fake root with /proc and cgroup files, for host_free_bytes.
+struct FakeRoot {
+  std::filesystem::path dir = simkit::testing::temp_path("planner_root");
+  FakeRoot() {
+    std::filesystem::remove_all(dir);
+    write("proc/meminfo", "MemTotal:       32000000 kB\nMemAvailable:   20000000 kB\n");
+  }
+  ~FakeRoot() { std::filesystem::remove_all(dir); }
+  void write(const std::string& path, const std::string& text) const {
+    std::filesystem::create_directories((dir / path).parent_path());
+    std::ofstream(dir / path) << text;
+  }
+  uint64_t free(uint64_t as_limit = UINT64_MAX, uint64_t as_used = 0) const {
+    return detail::host_free_bytes(dir.string(), as_limit, as_used);
+  }
+};
+}  // namespace
+
+TEST_CASE("planner: host free bytes respect RLIMIT_AS and cgroup limits", "[planner][cpu]") {
+  const uint64_t available = 20000000ull * 1024;
+  SECTION("MemAvailable alone") {
+    FakeRoot root;
+    CHECK(root.free() == available);
+  }
+  SECTION("the address-space limit leaves less") {
+    FakeRoot root;
+    CHECK(root.free(5 * kGB, 1 * kGB) == 4 * kGB);
+    CHECK(root.free(1 * kGB, 2 * kGB) == 0);
+  }
+  SECTION("cgroup v2: the least any level leaves, file cache counted as free") {
+    FakeRoot root;
+    root.write("proc/self/mountinfo", "30 1 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw\n");
+    root.write("proc/self/cgroup", "0::/user.slice/job\n");
+    root.write("sys/fs/cgroup/user.slice/job/memory.max", "3000000000\n");
+    root.write("sys/fs/cgroup/user.slice/job/memory.current", "1200000000\n");
+    root.write("sys/fs/cgroup/user.slice/job/memory.stat", "anon 1000000000\ninactive_file 200000000\n");
+    root.write("sys/fs/cgroup/user.slice/memory.max", "max\n");
+    CHECK(root.free() == 2 * kGB);  // 3 GB - (1.2 GB - 0.2 GB of cache)
+    root.write("sys/fs/cgroup/user.slice/memory.max", "1500000000\n");
+    root.write("sys/fs/cgroup/user.slice/memory.current", "1000000000\n");
+    CHECK(root.free() == 500000000);  // the parent's limit is the tighter one
+  }
+  SECTION("cgroup v1 memory controller, unlimited and limited") {
+    FakeRoot root;
+    root.write("proc/self/mountinfo",
+               "25 1 0:22 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n"
+               "26 1 0:23 / /sys/fs/cgroup/cpu rw,nosuid - cgroup cgroup rw,cpu\n");
+    root.write("proc/self/cgroup", "5:cpu:/\n4:memory:/docker/abc\n0::/\n");
+    root.write("sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+    CHECK(root.free() == available);
+    root.write("sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "2000000000\n");
+    root.write("sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes", "1500000000\n");
+    root.write("sys/fs/cgroup/memory/docker/abc/memory.stat", "inactive_file 1\ntotal_inactive_file 500000000\n");
+    CHECK(root.free() == 1 * kGB);
+  }
+  SECTION("a container's own cgroup mounted at the mount point") {
+    FakeRoot root;
+    root.write("proc/self/mountinfo", "25 1 0:22 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n");
+    root.write("proc/self/cgroup", "4:memory:/docker/abc\n");
+    root.write("sys/fs/cgroup/memory/memory.limit_in_bytes", "1000000000\n");
+    root.write("sys/fs/cgroup/memory/memory.usage_in_bytes", "250000000\n");
+    CHECK(root.free() == 750000000);
   }
 }

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "temp_files.hpp"
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "simkit/qlearning.hpp"
 #include "simkit/simulator.hpp"
@@ -57,10 +64,48 @@ TEST_CASE("q-learning: state index, update rule, schedules", "[qlearning]") {
   CHECK(trainer.alpha() == Approx(1e-5f));
 }
 
+// The table after a few rounds equals a replay of the documented schedule: the update of round k uses
+// alpha_k = max(alpha_min, alpha x alpha_decay^k) and the actions epsilon_k (the getters alone would
+// not show an update that ignores the decayed values).
+TEST_CASE("q-learning: updates use the decayed alpha and epsilon", "[qlearning]") {
+  ql::Config c;
+  c.num_envs = 64;
+  c.seed = 5;
+  c.threads = 1;
+  c.alpha = 0.5f;
+  c.alpha_decay = 0.5f;
+  c.alpha_min = 0.01f;
+  c.epsilon = 1.0f;
+  c.epsilon_decay = 0.5f;
+  c.epsilon_min = 0.05f;
+  constexpr int kRounds = 12;
+  ql::Trainer trainer(c);
+  trainer.train(kRounds);
+
+  std::vector<float> q(ql::kStates * ql::kActions, 0.0f);
+  std::vector<ql::Env::State> states(c.num_envs);
+  std::vector<ql::Experience> experience(c.num_envs);
+  for (uint32_t i = 0; i < states.size(); ++i) {
+    simkit::RandomStream<float> rng(simkit::Seeds{c.seed}, i, simkit::Stream::kReset, 0);
+    ql::Env::reset({}, states[i], rng);
+  }
+  float alpha = c.alpha, epsilon = c.epsilon;
+  for (uint64_t round = 0; round < kRounds; ++round) {
+    for (uint32_t i = 0; i < states.size(); ++i) {
+      ql::act_one(q.data(), {c.seed, round, epsilon}, i, states[i], experience[i]);
+    }
+    for (const auto& e : experience) ql::apply_update(q.data(), e, alpha, c.gamma);
+    alpha = std::max(c.alpha_min, alpha * c.alpha_decay);
+    epsilon = std::max(c.epsilon_min, epsilon * c.epsilon_decay);
+  }
+  CHECK(alpha == c.alpha_min);  // the replay reached the floor, so the floor is covered too
+  CHECK(trainer.table() == q);
+}
+
 TEST_CASE("q-learning: .npy round trip", "[qlearning]") {
   std::vector<float> q(ql::kStates * ql::kActions);
   for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>(i) * 0.25f;
-  const std::string path = "simkit_test_qtable.npy";
+  const std::string path = simkit::testing::temp_path("qtable.npy").string();
   ql::save_npy(path, q);
   CHECK(ql::load_npy(path) == q);
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -68,4 +113,49 @@ TEST_CASE("q-learning: .npy round trip", "[qlearning]") {
   CHECK((size - q.size() * 4) % 64 == 0);  // header padded to 64 bytes
   CHECK_THROWS_AS(ql::load_npy("does_not_exist.npy"), simkit::ConfigError);
   std::remove(path.c_str());
+}
+
+namespace {
+struct CliResult {
+  int code;
+  std::string output;
+};
+// The qlearn CLI under a 8 GB address-space limit, so a missing check cannot take the machine's memory.
+CliResult run_qlearn(const std::string& args) {
+  const std::string cmd = std::string("ulimit -v 8000000; exec ") + SIMKIT_QLEARN_EXE + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  CliResult r{-1, ""};
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) r.output += buf;
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+std::string temp_path(const std::string& name) {
+  const auto path = simkit::testing::temp_path("qlearn_" + name);
+  std::filesystem::remove(path);
+  return path.string();
+}
+}  // namespace
+
+TEST_CASE("qlearn: more envs than memory holds is refused before allocating", "[cli][qlearning]") {
+  const std::string csv = temp_path("huge.csv");
+  const CliResult r = run_qlearn("--num-envs 2147483648 --output " + csv);
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK(r.output.find("error: num_envs=2147483648: needs 57.98 GB") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(csv));
+}
+
+TEST_CASE("qlearn: an unwritable --save path is refused before training", "[cli][qlearning]") {
+  const std::string csv = temp_path("save.csv");
+  for (const std::string& path : {std::string("/nonexistent/q.npy"), std::filesystem::temp_directory_path().string()}) {
+    // 1e9 rounds would train for hours: the error has to come first
+    const CliResult r = run_qlearn("--num-envs 16 --rounds 1e9 --save " + path + " --output " + csv);
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("qlearn: error: save '" + path + "'") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(csv));
+  }
 }

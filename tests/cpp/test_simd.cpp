@@ -199,8 +199,9 @@ TEST_CASE("no AVX code outside the SIMD targets' own functions", "[simd][isa]") 
   // A function compiled with AVX instructions in a kernel unit could be merged by the linker with
   // one of the same name from a baseline unit, and then run on a CPU without AVX. Every such
   // function must be one of a target's own: named with its Highway namespace (N_AVX2, N_AVX3) or
-  // its kernel table (kernels_avx2, kernels_avx512). Only code from the headers simkit compiles is
-  // checked (simkit, the C++ library, Highway); linked third-party archives are not.
+  // its kernel table (kernels_avx2, kernels_avx512), or local to its unit. Only code from the
+  // headers simkit compiles is checked (simkit, the C++ library, Highway); linked third-party
+  // archives are not. (gcc and clang differ in what they inline: clang found a leak gcc hid.)
   const std::string cmd = "objdump -d --no-show-raw-insn -C /proc/" + std::to_string(getpid()) + "/exe 2>/dev/null";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   REQUIRE(pipe);
@@ -211,9 +212,10 @@ TEST_CASE("no AVX code outside the SIMD targets' own functions", "[simd][isa]") 
   bool checked = false, avx = false;
   std::set<std::string> leaks;
   size_t functions = 0;
+  // Functions with internal linkage ("(anonymous namespace)") are each unit's own and cannot merge.
   const auto finish = [&] {
     if (checked && avx && function.find("N_AVX2") == std::string::npos && function.find("N_AVX3") == std::string::npos &&
-        function.find("kernels_avx") == std::string::npos) {
+        function.find("kernels_avx") == std::string::npos && function.find("(anonymous namespace)") == std::string::npos) {
       leaks.insert(function);
     }
   };

@@ -4,6 +4,8 @@ CartPoleVectorEnv / SyncVectorEnv driven through the same states, seeding, wrapp
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import gymnasium
 import numpy as np
@@ -122,6 +124,23 @@ def test_same_step_matches_sync_vector_env():
     assert ends > 10
 
 
+def test_same_step_final_info_masks_only_ended_envs():
+    n = 6
+    env = simkit.make_vec("ChemicalReactor-v0", num_envs=n, device="cpu", autoreset_mode="same_step")
+    env.reset(seed=0)
+    env.set_state(env.get_state(), elapsed=np.arange(n) * 10)  # episodes end at different steps
+    partial = 0
+    for _ in range(60):
+        _, _, term, trunc, info = env.step(np.zeros((n, 1), dtype=np.float32))
+        ended = term | trunc
+        np.testing.assert_array_equal(info["_final_info"], ended)
+        np.testing.assert_array_equal(info["final_info"]["_safety_violation"], ended)
+        np.testing.assert_array_equal(info["final_info"]["safety_violation"][ended], info["safety_violation"][ended])
+        assert (info["final_info"]["safety_violation"][~ended] == 0).all()
+        partial += 0 < ended.sum() < n
+    assert partial >= 5
+
+
 def test_disabled_mode_with_reset_mask():
     env = cartpole(4, autoreset_mode="disabled")
     env.reset(seed=0)
@@ -160,6 +179,49 @@ def test_seeding():
     assert isinstance(g.unwrapped, simkit.SimkitVectorEnv) and g.num_envs == 8
     obs, _ = g.reset(seed=0)
     assert obs.shape == (8, 4) and obs.dtype == np.float32
+
+
+def test_unseeded_envs_draw_their_seed_from_os_entropy():
+    a, b = cartpole(), cartpole()
+    oa, _ = a.reset()
+    ob, _ = b.reset()
+    assert isinstance(a.np_random_seed, int) and a.np_random_seed != b.np_random_seed
+    assert not np.array_equal(oa, ob)
+    again = cartpole()
+    np.testing.assert_array_equal(again.reset(seed=a.np_random_seed)[0], oa)  # the reported seed reproduces
+    assert cartpole(seed=5).np_random_seed == 5
+    a.reset(seed=list(range(N)))
+    assert a.np_random_seed == tuple(range(N))
+    with pytest.raises(ValueError):
+        a.reset(seed=7, options={"reset_mask": np.ones(3, dtype=bool)})
+    assert a.np_random_seed == tuple(range(N))  # a failed reset changes nothing
+    g = gymnasium.make_vec("simkit/CartPole-v1", num_envs=2)
+    assert isinstance(g.np_random_seed, int)
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "GeneCircuit-v0"])
+def test_seed_list_seeds_each_env_independently(env_id):
+    """Env i of ``reset(seed=[s_0, ...])`` follows the same trajectory as env i of a batch reset with
+    the single seed s_i (env i draws from (seed, i)), through steps and autoresets."""
+    n, steps = 5, 120
+    seeds = [11, 2**40 + 3, 7, 0, 2**64 - 1]
+    actions = np.random.default_rng(0).integers(0, 2, (steps, n))
+
+    def run(seed):
+        env = simkit.make_vec(env_id, num_envs=n, device="cpu", precision="float64")
+        obs, _ = env.reset(seed=seed)
+        states, observations = [env.get_state()], [obs]
+        for a in actions:
+            observations.append(env.step(a)[0])
+            states.append(env.get_state())
+        return np.stack(states), np.stack(observations)
+
+    states, observations = run(seeds)
+    for i, seed in enumerate(seeds):
+        ref_states, ref_observations = run(seed)
+        np.testing.assert_array_equal(states[:, i], ref_states[:, i], err_msg=f"env {i}")
+        np.testing.assert_array_equal(observations[:, i], ref_observations[:, i], err_msg=f"env {i}")
+    assert len({states[:, i].tobytes() for i in range(n)}) == n  # the seeds give different trajectories
 
 
 def test_gymnasium_wrappers_run_unchanged():
@@ -237,3 +299,76 @@ def test_dlpack_outputs_on_cpu_are_the_step_buffers():
     assert np.array_equal(np.from_dlpack(out["reward"]), reward)
     assert np.array_equal(np.from_dlpack(out["terminated"]), terminated)
     assert np.array_equal(np.from_dlpack(out["truncated"]), truncated)
+
+
+class _ConcurrencyProbe:
+    """Stands in for the engine: counts how many step() calls are inside it at once."""
+
+    def __init__(self, sim):
+        self._sim, self.inside, self.most = sim, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self._sim, name)
+
+    def step(self, *args):
+        self.inside += 1
+        self.most = max(self.most, self.inside)
+        time.sleep(0.002)  # a slow step: the other thread gets the GIL meanwhile
+        self._sim.step(*args)
+        self.inside -= 1
+
+
+def test_steps_from_two_threads_run_one_after_another():
+    n, steps = 20_000, 150
+    env = simkit.make_vec("Pendulum-v1", num_envs=n, device="cpu", max_episode_steps=0)  # never ends
+    env.reset(seed=0)
+    probe = env._sim = _ConcurrencyProbe(env._sim)
+    actions = np.zeros((n, 1), dtype=np.float32)
+    workers = [threading.Thread(target=lambda: [env.step(actions) for _ in range(steps)]) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert probe.most == 1
+    np.testing.assert_array_equal(env.get_elapsed(), 2 * steps)  # no step lost
+
+
+def test_reset_bounds_apply_to_that_reset_only_as_in_gymnasium():
+    env = cartpole(256)
+    wide, _ = env.reset(seed=0, options={"low": -0.2, "high": 0.2})
+    assert np.abs(wide).max() <= 0.2 and np.abs(wide).max() > 0.05
+    plain, _ = env.reset(seed=1)  # the next reset is back to Gymnasium's U(-0.05, 0.05)
+    assert np.abs(plain).max() <= 0.05
+    env.reset(seed=2, options={"low": -0.2, "high": 0.2})
+    resets = 0
+    for _ in range(60):  # and so are the autoresets after the reset with options
+        was_done = env.get_elapsed() == 0
+        obs, *_ = env.step(np.ones(256, dtype=np.int64))
+        started = (env.get_elapsed() == 0) & ~was_done
+        assert np.abs(obs[started]).max(initial=0) <= 0.05
+        resets += started.sum()
+    assert resets > 100
+    # one bound alone keeps the other, as Gymnasium's maybe_parse_reset_bounds
+    low_only, _ = env.reset(seed=3, options={"low": -0.3})
+    assert low_only.min() < -0.05 and low_only.max() <= 0.05
+    with pytest.raises(ValueError, match="reset options .*greater than reset_high=0.05"):
+        env.reset(options={"low": 0.1})
+    # make_vec's bounds are the ones an option given alone keeps
+    custom = cartpole(256, reset_low=-0.01, reset_high=0.01)
+    high_only, _ = custom.reset(seed=0, options={"high": 0.3})
+    assert high_only.min() >= -0.01 and high_only.max() > 0.01
+    assert np.abs(custom.reset(seed=1)[0]).max() <= 0.01
+
+
+def test_reset_options_are_gymnasiums():
+    pendulum = simkit.make_vec("Pendulum-v1", num_envs=64, device="cpu", precision="float64")
+    pendulum.reset(seed=0, options={"x_init": 0.1, "y_init": 0.2})
+    state = pendulum.get_state()
+    assert np.abs(state[:, 0]).max() <= 0.1 and np.abs(state[:, 1]).max() <= 0.2
+    pendulum.reset(seed=1)
+    assert np.abs(pendulum.get_state()[:, 0]).max() > 0.1
+    for env_id, option in (("CartPole-v1", "sutton_barto_reward"), ("Pendulum-v1", "low"),
+                           ("GeneCircuit-v0", "low")):
+        env = simkit.make_vec(env_id, num_envs=2, device="cpu")
+        with pytest.raises(ValueError, match=f"unknown reset option '{option}'.*known: reset_mask"):
+            env.reset(options={option: 1})

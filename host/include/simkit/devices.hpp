@@ -39,7 +39,9 @@ DeviceChoice parse_device(const std::string& s);  // "auto" | "cpu" | "cuda"
 Device resolve_device(DeviceChoice choice, int cpu_threads);
 
 namespace cpu {
-// CPU threads a run uses: `requested`, or every core for 0. ConfigError when negative.
+// More threads than this is a mistake, not a machine: libgomp crashes or exits on ~1e5.
+constexpr int kMaxThreads = 4096;
+// CPU threads a run uses: `requested`, or every core for 0. ConfigError outside [0, kMaxThreads].
 int resolve_threads(int requested);
 }  // namespace cpu
 

@@ -9,7 +9,9 @@
 
 namespace simkit {
 
-enum class OutputMode { kStatistics, kTrajectory };
+// kStatistics and kTrajectory: rollouts of the built-in policy; kStepApi: a Python step-API env
+// (SimkitVectorEnv on the CPU backend), whose host memory is mostly on the Python side.
+enum class OutputMode { kStatistics, kTrajectory, kStepApi };
 
 struct MemoryRequest {
   EnvInfo env;
@@ -22,6 +24,8 @@ struct MemoryRequest {
                                  // has no faster memory to stage through, so it refuses instead
   int trajectory_buffers = 2;    // trajectory chunks held at once (CUDA double-buffers: one chunk
                                  // is written while the previous one is copied to the host)
+  AutoresetMode autoreset = AutoresetMode::kNextStep;  // step API: same_step holds final observations
+  bool step_copies = true;       // step API: step() returns copies (copy=True), not its buffers
 };
 
 struct MemoryPlan {
@@ -41,12 +45,20 @@ constexpr int64_t kMaxBatches = 64;
 // Env indices are 32-bit in the random-number counters.
 constexpr int64_t kMaxEnvs = int64_t{1} << 32;
 
+// Refuses (num_batches 0) what does not fit and env counts from kMaxEnvs on.
 MemoryPlan plan_memory(const MemoryRequest& r);
 // "needs 2.60 GB (2601048576 bytes: 26 bytes x 100000000 envs + 1048576) but 9.00 MB are usable
 //  (10000000 bytes free, 90%); even split into 64 batches it does not fit"
 std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p);
-// Bytes the OS could give this process now (MemAvailable).
+// Bytes this process could allocate now: the least of MemAvailable, what RLIMIT_AS leaves of the
+// address space, and what the memory cgroup leaves (v2 memory.max, v1 memory.limit_in_bytes, at
+// every level up to the root; reclaimable page cache counted as free).
 uint64_t host_free_bytes();
+namespace detail {
+// The same, reading /proc and the cgroup mounts under `root` ("" for the real ones; a fake tree in
+// tests), with the address-space limit and use given (UINT64_MAX: no limit).
+uint64_t host_free_bytes(const std::string& root, uint64_t address_space_limit, uint64_t address_space_used);
+}  // namespace detail
 std::string format_bytes(uint64_t bytes);
 
 }  // namespace simkit

@@ -139,6 +139,7 @@ class Trainer {
   // from a seed disjoint from training's.
   Evaluation evaluate(int64_t games, uint64_t seed) const;
 
+  int64_t num_envs() const { return config_.num_envs; }
   uint64_t rounds() const { return round_; }
   uint64_t env_steps() const { return round_ * static_cast<uint64_t>(config_.num_envs); }
   float epsilon() const { return epsilon_; }

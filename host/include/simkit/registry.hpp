@@ -3,6 +3,10 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -14,6 +18,9 @@
 #undef SIMKIT_ENV
 
 namespace simkit {
+
+// Episode step counts are compared as int32 in the kernels (one instruction per vector).
+constexpr int64_t kEpisodeStepLimit = (int64_t{1} << 31) - 1;
 
 template <class T>
 struct TypeTag {
@@ -56,7 +63,10 @@ EnvInfo make_env_info() {
   typename Env::State s{};
   Env::visit_state(s, [&](const char* name, auto&) { info.state_fields.push_back(name); });
   typename Env::Params p{};
-  Env::visit_params(p, [&](const char* name, auto&) { info.param_names.push_back(name); });
+  Env::visit_params(p, [&](const char* name, auto& value) {
+    info.param_names.push_back(name);
+    info.param_defaults.push_back(static_cast<double>(value));
+  });
   if constexpr (kHasInfo<Env>) {
     Env::visit_info(p, s, [&](const char* name, const auto&) { info.info_fields.push_back(name); });
   }
@@ -68,24 +78,73 @@ EnvInfo make_env_info() {
   return info;
 }
 
-// Params from the env's defaults overridden by name; unknown names are a ConfigError.
+namespace detail {
+// Few digits that read back as v in its own type: "0.9" and 0.05f as "0.05", not "0.900000".
+template <class T>
+std::string number_text(T v) {
+  const bool single = std::is_same_v<T, float>;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, single ? "%.7g" : "%.15g", static_cast<double>(v));
+  if (static_cast<T>(std::strtod(buf, nullptr)) != v) {
+    std::snprintf(buf, sizeof buf, single ? "%.9g" : "%.17g", static_cast<double>(v));
+  }
+  return buf;
+}
+
+// A parameter value that fits its field: integer and bool fields are 0/1 switches in every registered
+// env (euler, sutton_barto_reward, book, safety, target), floating fields take finite values of their
+// type. Checked before the cast, which would truncate 0.9 to 0 or be undefined for 1e300.
+template <class Field>
+void check_param_value(const char* env_id, const std::string& name, double value) {
+  if constexpr (std::is_floating_point_v<Field>) {
+    if (!(std::fabs(value) <= static_cast<double>(std::numeric_limits<Field>::max()))) {
+      throw ConfigError("parameter '" + name + "' of " + env_id + " must be a finite number (got " +
+                        number_text(value) + ")");
+    }
+  } else if (!(value == 0 || value == 1)) {
+    throw ConfigError("parameter '" + name + "' of " + env_id + " must be 0 or 1 (got " + number_text(value) + ")");
+  }
+}
+
+// Parameters that bound one interval: low <= high once every override is applied.
+template <class Env>
+void check_param_pairs(const typename Env::Params& p) {
+  using Real = typename Env::Real;
+  std::optional<Real> low, high;
+  Env::visit_params(p, [&](const char* field, const auto& ref) {
+    if (std::string(field) == "reset_low") low = static_cast<Real>(ref);
+    if (std::string(field) == "reset_high") high = static_cast<Real>(ref);
+  });
+  if (low && high && *low > *high) {
+    throw ConfigError("parameter reset_low=" + number_text(*low) + " of " + Env::kId +
+                      " is greater than reset_high=" + number_text(*high));
+  }
+}
+}  // namespace detail
+
+// Params from the env's defaults overridden by name; unknown names and values the field cannot hold
+// are a ConfigError naming the parameter.
 template <class Env>
 typename Env::Params make_params(const std::map<std::string, double>& values) {
   typename Env::Params p{};
   for (const auto& [name, value] : values) {
     bool found = false;
     Env::visit_params(p, [&, &name = name, &value = value](const char* field, auto& ref) {
+      using Field = std::remove_reference_t<decltype(ref)>;
       if (name == field) {
-        ref = static_cast<std::remove_reference_t<decltype(ref)>>(value);
+        detail::check_param_value<Field>(Env::kId, name, value);
+        ref = static_cast<Field>(value);
         found = true;
       }
     });
     if (!found) {
       std::string known;
       Env::visit_params(p, [&](const char* field, auto&) { known += std::string(known.empty() ? "" : ", ") + field; });
-      throw ConfigError("unknown parameter '" + name + "' for " + Env::kId + " (known: " + known + ")");
+      throw ConfigError("unknown parameter '" + name + "' for " + Env::kId + " (known: " +
+                        (known.empty() ? "none" : known) + ")");
     }
   }
+  detail::check_param_pairs<Env>(p);
   return p;
 }
 
@@ -107,6 +166,10 @@ void validate_actions(const ActionScalar<Env>* a, int64_t n) {
 
 template <class Env>
 EngineParams make_engine_params(const SimConfig& c) {
+  if (c.max_episode_steps < -1 || c.max_episode_steps > kEpisodeStepLimit) {
+    throw ConfigError("max_episode_steps must be in [0, " + std::to_string(kEpisodeStepLimit) +
+                      "] (-1: the env's default), got " + std::to_string(c.max_episode_steps));
+  }
   EngineParams e;
   e.seeds.seed = c.seed;
   e.seeds.first_env = static_cast<uint32_t>(c.env_offset);

@@ -38,6 +38,7 @@ struct EnvInfo {
   int max_episode_steps = 0;
   std::vector<std::string> state_fields;
   std::vector<std::string> param_names;
+  std::vector<double> param_defaults;    // the Params{} value of each, in param_names' order
   std::vector<std::string> info_fields;  // visit_info names, in order
   size_t state_bytes = 0;    // sizeof(State)
   size_t env_bytes = 0;      // engine memory per env in statistics mode (state + bookkeeping)
@@ -169,6 +170,8 @@ class Simulator {
 // Registry queries (envs.def).
 std::vector<std::string> env_ids();
 EnvInfo describe_env(const std::string& env_id, Precision precision);
+// ConfigError naming the first parameter the env does not have or whose value it cannot take.
+void check_params(const std::string& env_id, Precision precision, const std::map<std::string, double>& params);
 // Throws ConfigError naming the unknown id and listing the known ones.
 void check_env_id(const std::string& env_id);
 

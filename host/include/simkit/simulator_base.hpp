@@ -12,9 +12,6 @@
 
 namespace simkit {
 
-// Episode step counts are compared as int32 in the kernels (one instruction per vector).
-constexpr int64_t kMaxEpisodeSteps = (int64_t{1} << 31) - 1;
-
 template <class Env>
 class SimulatorBase : public Simulator {
  public:
@@ -24,10 +21,6 @@ class SimulatorBase : public Simulator {
   explicit SimulatorBase(const SimConfig& c)
       : config_(c), info_(make_env_info<Env>()), params_(make_params<Env>(c.params)), engine_(make_engine_params<Env>(c)) {
     check_batch_size(c.num_envs);
-    if (c.max_episode_steps > kMaxEpisodeSteps) {
-      throw ConfigError("max_episode_steps must be at most 2^31 - 1 = " + std::to_string(kMaxEpisodeSteps) + " (got " +
-                        std::to_string(c.max_episode_steps) + ")");
-    }
   }
 
   const EnvInfo& info() const override { return info_; }
@@ -68,7 +61,7 @@ class SimulatorBase : public Simulator {
 
   void set_elapsed(const uint32_t* in) final {
     for (int64_t i = 0; i < num_envs(); ++i) {
-      if (in[i] > static_cast<uint32_t>(kMaxEpisodeSteps)) {
+      if (in[i] > static_cast<uint32_t>(kEpisodeStepLimit)) {
         throw ConfigError("elapsed[" + std::to_string(i) + "] = " + std::to_string(in[i]) + " is above 2^31 - 1");
       }
     }

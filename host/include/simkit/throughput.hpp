@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // One throughput measurement: plan memory, split into batches if needed, warm up, time `repeat`
 // rollouts of the random policy, and return a result row with its citation metadata.
+//
+// Every rollout runs in pieces of about kPieceSeconds of work (PiecePacer), so that a time budget
+// holds with any chunk (overshooting it by at most one batch step), and so that a caller can show
+// progress or stop the measurement between pieces.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +20,40 @@
 
 namespace simkit {
 
+// Limits of a measurement's settings, shared by the CLIs and the Python API.
+constexpr int kMaxChunk = 1 << 20;  // steps per chunk
+constexpr int kMaxRepeat = 1000;    // timed repeats
+
+constexpr double kPieceSeconds = 0.25;  // work per rollout piece, once the rate is known
+
+// Sizes the pieces a long rollout is split into: about `seconds` of work at the rate measured so
+// far, whole chunks where a chunk fits, one batch step before any rate is known.
+class PiecePacer {
+ public:
+  explicit PiecePacer(int chunk) : chunk_(static_cast<uint64_t>(chunk)) {}
+  // Batch steps for the next piece: in [1, remaining_steps] (remaining_steps >= 1).
+  uint64_t next(uint64_t remaining_steps, double seconds = kPieceSeconds) const;
+  void record(uint64_t steps, double seconds);  // a piece of `steps` batch steps took `seconds`
+  double steps_per_second() const { return seconds_ > 0 ? static_cast<double>(steps_) / seconds_ : 0; }
+
+ private:
+  uint64_t chunk_;
+  uint64_t steps_ = 0;
+  double seconds_ = 0;
+};
+
+// How far a measurement is, reported between its pieces.
+struct ThroughputProgress {
+  double elapsed_seconds = 0;
+  double remaining_seconds = 0;  // estimated from the rate so far
+};
+// Called between pieces; returning false stops the measurement, which then throws Interrupted.
+using ThroughputMonitor = std::function<bool(const ThroughputProgress&)>;
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("measurement interrupted") {}
+};
+
 struct ThroughputSpec {
   std::string env_id = "CartPole-v1";
   Precision precision = Precision::kFloat32;
@@ -21,8 +61,9 @@ struct ThroughputSpec {
   int64_t num_envs = 1000000;
   int chunk = 32;
   uint64_t steps = 0;    // batch steps per repeat; 0: run for `seconds`
-  double seconds = 1.0;  // used when steps == 0
-  uint64_t warmup = 0;   // untimed batch steps before the first repeat
+  double seconds = 1.0;  // used when steps == 0: each repeat takes this long (at least one batch step)
+  uint64_t warmup = 0;   // untimed batch steps before the first repeat (at most `seconds` long when
+                         // timing by seconds)
   int repeat = 1;
   int threads = 0;
   uint64_t seed = 0;
@@ -41,8 +82,9 @@ struct ThroughputResult {
   RolloutStats stats;            // over every timed repeat
 };
 
-// Throws ConfigError for bad specs or when the plan refuses (bytes needed vs usable).
-ThroughputResult measure_throughput(const ThroughputSpec& spec);
+// Throws ConfigError for bad specs or when the plan refuses (bytes needed vs usable), Interrupted when
+// `monitor` returns false.
+ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor = {});
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
 
 // The first columns of every engine result CSV: when, which build, which machine and device, which env.

@@ -16,6 +16,9 @@
 #include "simkit/rollout.hpp"
 
 namespace simkit::cpu {
+// Internal linkage: each target's unit has its own copy of everything here, so the linker cannot
+// merge one compiled for a wider ISA with the scalar unit's (tests/cpp/test_simd.cpp checks).
+namespace {
 
 template <class Env, class V>
 struct TrajectoryRecord {
@@ -331,4 +334,5 @@ void step_block(const typename Env::Params& p, const EngineParams& e, const Batc
   }
 }
 
+}  // namespace
 }  // namespace simkit::cpu

@@ -67,8 +67,9 @@ struct MountainCarContinuous {
     } else {
       // Each lane computes in the type its state is stored in: float32 after a step, float64 after
       // a reset.
-      const lanes::Mask<V> stored_f32 = (lanes::cast<Real>(lanes::cast<float>(s.position)) == s.position) &
-                                        (lanes::cast<Real>(lanes::cast<float>(s.velocity)) == s.velocity);
+      const lanes::Mask<V> same_position = lanes::cast<Real>(lanes::cast<float>(s.position)) == s.position;
+      const lanes::Mask<V> same_velocity = lanes::cast<Real>(lanes::cast<float>(s.velocity)) == s.velocity;
+      const lanes::Mask<V> stored_f32 = same_position & same_velocity;
       if (lanes::all(stored_f32)) return advance<lanes::Float<V>, V>(p, s, a);
       if (!lanes::any(stored_f32)) return advance<V, V>(p, s, a);
       StateOf<V> s32 = s;
