@@ -25,10 +25,18 @@ def git_commit() -> str:
 
 
 def cpu_model() -> str:
+    """The model name plus, on x86, the CPUID family and model, as the C++ CLIs write it: VMs often
+    report only "AMD EPYC", which hides the generation (family 25 is Zen 3/4, 26 is Zen 5)."""
     try:
+        fields = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+        name = fields.get("model name")
+        if name:
+            if "cpu family" in fields and "model" in fields:
+                return f"{name} (family {fields['cpu family']} model {fields['model']})"
+            return name
     except OSError:
         pass
     return platform.processor() or "unknown"

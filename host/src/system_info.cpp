@@ -21,16 +21,23 @@
 
 namespace simkit {
 
+// The model name plus, on x86, the CPUID family and model: VMs often report only "AMD EPYC", which
+// hides the generation (family 25 is Zen 3/4, 26 is Zen 5) that decides the speed.
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
+  std::string line, name, family, model;
+  const auto value = [&line] {
+    const auto colon = line.find(':');
+    const auto start = colon == std::string::npos ? std::string::npos : line.find_first_not_of(' ', colon + 1);
+    return start == std::string::npos ? std::string() : line.substr(start);
+  };
+  while (std::getline(f, line) && (name.empty() || family.empty() || model.empty())) {
+    if (line.rfind("model name", 0) == 0) name = value();
+    else if (line.rfind("cpu family", 0) == 0) family = value();
+    else if (line.rfind("model\t", 0) == 0 || line.rfind("model ", 0) == 0) model = value();
   }
-  return "unknown CPU";
+  if (name.empty()) return "unknown CPU";
+  return family.empty() || model.empty() ? name : name + " (family " + family + " model " + model + ")";
 }
 
 std::string host_name() {
