@@ -140,14 +140,35 @@ struct Acrobot {
     const V dtheta2 = y.theta2_dot;
     const V d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + Real(2) * l1 * lc2 * cos2) + i1 + i2;
     const V d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2;
-    const V phi2 = m2 * lc2 * g * math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
+    // float64 evaluates Gymnasium's cos(theta1 + theta2 - pi/2), cos(theta1 - pi/2) and three
+    // divisions by d1. float32 takes the equal sin(theta1 + theta2) (by angle addition) and sin(theta1)
+    // from one sincos, and multiplies by one reciprocal of d1: per derivative, one sincos instead of
+    // two and two divisions instead of four.
+    V cos_sum_minus_half_pi, cos_1_minus_half_pi, d2_over_d1, d2_squared_over_d1, inv_d1;
+    if constexpr (math::kIsFloat<V>) {
+      V sin1, cos1;
+      math::sincos(y.theta1, sin1, cos1);
+      cos_sum_minus_half_pi = sin1 * cos2 + cos1 * sin2;
+      cos_1_minus_half_pi = sin1;
+      inv_d1 = Real(1) / d1;
+      d2_over_d1 = d2 * inv_d1;
+      d2_squared_over_d1 = d2 * d2 * inv_d1;
+    } else {
+      cos_sum_minus_half_pi = math::cos(y.theta1 + y.theta2 - kPi / Real(2.0));
+      cos_1_minus_half_pi = math::cos(y.theta1 - kPi / Real(2));
+      d2_over_d1 = d2 / d1;
+      d2_squared_over_d1 = math::py_square<Real>(d2) / d1;
+    }
+    const V phi2 = m2 * lc2 * g * cos_sum_minus_half_pi;
     const V phi1 = -m2 * l1 * lc2 * math::py_square<Real>(dtheta2) * sin2 - Real(2) * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
-                   (m1 * lc1 + m2 * l1) * g * math::cos(y.theta1 - kPi / Real(2)) + phi2;
+                   (m1 * lc1 + m2 * l1) * g * cos_1_minus_half_pi + phi2;
     // NIPS drops the book's term; subtracting an exact 0 instead keeps Gymnasium's arithmetic for both.
     const V book_term = book ? m2 * l1 * lc2 * math::py_square<Real>(dtheta1) * sin2 : V(0);
-    const V numerator = a + d2 / d1 * phi1 - book_term - phi2;
-    const V ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - math::py_square<Real>(d2) / d1);
-    const V ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    const V numerator = a + d2_over_d1 * phi1 - book_term - phi2;
+    const V ddtheta2 = numerator / (m2 * (lc2 * lc2) + i2 - d2_squared_over_d1);
+    V ddtheta1;
+    if constexpr (math::kIsFloat<V>) ddtheta1 = -(d2 * ddtheta2 + phi1) * inv_d1;
+    else ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     return {dtheta1, dtheta2, ddtheta1, ddtheta2};
   }
 };
