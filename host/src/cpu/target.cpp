@@ -28,9 +28,11 @@ using Real = SIMKIT_REAL;
 #if SIMKIT_TARGET_SCALAR
 using Lanes = Real;
 #else
-// Two vector registers of Real per lane vector: 16 floats or 8 doubles (AVX2), 32 / 16 (AVX-512),
-// 8 / 4 (NEON). An env step is a long chain of dependent operations; two registers give the CPU
-// two independent chains to overlap (one register left CartPole latency-bound at ~60% of this).
+// Lanes of two vector registers of Real on AVX-512 and NEON (32 floats or 16 doubles on AVX-512,
+// 8 / 4 on NEON): an env step is a long chain of dependent operations, and two registers give the
+// CPU two independent chains to overlap (one register left CartPole latency-bound at ~60% of this).
+// AVX2 has 16 vector registers: with two per lane vector its stack traffic triples (CartPole
+// rollout_tile: 25 -> 59 spill/fill instructions, Acrobot 68 -> 208), so one.
 constexpr size_t kRegisters = HWY_TARGET == HWY_AVX2 ? 1 : 2;
 using Lanes = simd::HWY_NAMESPACE::Lanes<Real, HWY_LANES(Real) * kRegisters>;
 #endif
