@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CPU backend: OpenMP threads over tiles of kTile envs; inside a tile the kernels of the SIMD
+// The CPU backend: OpenMP threads over tiles of kTile envs in rollouts, a BlockPool in step-API
+// calls (cpu/block_pool.hpp); inside a tile the kernels of the SIMD
 // target chosen at run time (cpu/targets.hpp) step a vector of envs at a time, the tile's state
 // staying in L1/L2 for a whole chunk. State lives in structure-of-arrays columns padded to whole
 // tiles.
@@ -13,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "cpu/block_pool.hpp"
 #include "cpu/targets.hpp"
 #include "simkit/simulator_base.hpp"
 #include "simkit/state_io.hpp"
@@ -22,9 +24,11 @@ namespace simkit::cpu {
 int resolve_threads(int requested);
 std::string cpu_device_name(int threads);
 
-// Step-API calls and resets of fewer envs than this per thread stay on fewer threads: waking a
-// thread costs more than stepping this many envs (results/step_api_cpu_*.csv, "threads" column).
+// Step-API calls and resets of fewer than twice this many envs run on the calling thread alone:
+// waking a helper thread costs about as much as stepping this many envs.
 constexpr int64_t kStepEnvsPerThread = 32768;
+// The envs a thread claims at a time in a step-API call (whole tiles).
+constexpr int64_t kStepBlockEnvs = 8 * kTile;
 
 // 64-byte aligned, zero-filled bytes.
 class AlignedBytes {
@@ -180,19 +184,12 @@ class CpuSimulator final : public SimulatorBase<Env> {
   // f(begin, end) over [0, n) in blocks of whole tiles, on as many threads as the work is worth.
   template <class F>
   void parallel_blocks(int64_t n, F&& f) const {
-    const int64_t tiles = (n + kTile - 1) / kTile;
-    const int threads = static_cast<int>(std::clamp<int64_t>(n / kStepEnvsPerThread, 1, threads_));
-    if (threads == 1) {
+    if (threads_ == 1 || n < 2 * kStepEnvsPerThread) {
       f(0, n);
       return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-      const int64_t per_thread = (tiles + threads - 1) / threads;
-      const int64_t first = omp_get_thread_num() * per_thread * kTile;
-      const int64_t last = std::min<int64_t>(n, first + per_thread * kTile);
-      if (first < last) f(first, last);
-    }
+    if (!pool_) pool_ = std::make_unique<BlockPool>(threads_ - 1);
+    pool_->run(n, kStepBlockEnvs, f);
   }
 
   const KernelTable<Env>* kernels_;
@@ -202,6 +199,7 @@ class CpuSimulator final : public SimulatorBase<Env> {
   AlignedBytes storage_;  // state columns, elapsed, episode return, needs_reset
   std::vector<uint64_t> env_seeds_;
   std::vector<double> info_scratch_;  // info values when the caller asks for none
+  mutable std::unique_ptr<BlockPool> pool_;  // started by the first step-API call worth two threads
 };
 
 }  // namespace simkit::cpu
