@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cpu/targets.hpp"
+#include "simkit/shard.hpp"
 #include "simkit/simulator_base.hpp"
 #include "simkit/state_io.hpp"
 
@@ -25,6 +26,8 @@ std::string cpu_device_name(int threads);
 // Step-API calls and resets of fewer envs than this per thread stay on fewer threads: waking a
 // thread costs more than stepping this many envs (results/step_api_cpu_*.csv, "threads" column).
 constexpr int64_t kStepEnvsPerThread = 32768;
+
+static_assert(kShardAlign % kTile == 0, "process slices start on whole tiles (shard.hpp)");
 
 // 64-byte aligned, zero-filled bytes.
 class AlignedBytes {
