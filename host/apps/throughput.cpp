@@ -21,6 +21,7 @@
 
 using namespace simkit;
 
+#if SIMKIT_HAS_MPI
 namespace {
 // What every rank must agree on before an MPI run: the points and the device kind.
 std::string describe_points(const std::vector<ThroughputSpec>& points) {
@@ -34,6 +35,7 @@ std::string describe_points(const std::vector<ThroughputSpec>& points) {
   return out;
 }
 }  // namespace
+#endif
 
 int main(int argc, char** argv) {
   cli::fail_writes_past_file_size_limit();

@@ -2,11 +2,13 @@
 #include "simkit/distributed.hpp"
 
 #include <mpi.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -101,6 +103,7 @@ World::World(int* argc, char*** argv, std::string program, double timeout_second
   MPI_Comm_rank(node, &local_rank_);
   MPI_Comm_size(node, &local_size_);
   MPI_Comm_free(&node);
+  if (rank_ != 0) spdlog::set_level(spdlog::level::warn);  // rank 0's info lines speak for every rank
 }
 
 World::~World() { MPI_Finalize(); }

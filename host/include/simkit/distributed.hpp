@@ -17,7 +17,8 @@ namespace simkit::distributed {
 constexpr double kDefaultTimeoutSeconds = 300;
 constexpr int kTimeoutExitCode = 3;
 
-// MPI_COMM_WORLD for the life of the object (MPI_Init .. MPI_Finalize); one per process.
+// MPI_COMM_WORLD for the life of the object (MPI_Init .. MPI_Finalize); one per process. Ranks other
+// than 0 log warnings and errors only.
 class World {
  public:
   // program: the CLI's name, the prefix of every message.
