@@ -122,11 +122,12 @@ void World::abort(const std::string& message, int code) const {
   std::_Exit(code);  // MPI_Abort does not return; this keeps [[noreturn]] honest
 }
 
-// Polls a nonblocking collective until it completes or the deadline passes. The short sleeps keep a
-// waiting rank off the cores that the other ranks' threads compute on.
+// Polls a nonblocking collective until it completes or the deadline passes: yielding for the first
+// couple of milliseconds (a reduction among ranks that arrive together takes microseconds), then
+// sleeping between polls, which keeps a rank that waits long off the cores other ranks compute on.
 void World::wait(void* request, const char* what) const {
   MPI_Request* req = static_cast<MPI_Request*>(request);
-  const double deadline = now_seconds() + timeout_;
+  const double start = now_seconds(), deadline = start + timeout_;
   int done = 0;
   while (true) {
     MPI_Test(req, &done, MPI_STATUS_IGNORE);
@@ -139,7 +140,11 @@ void World::wait(void* request, const char* what) const {
                     timeout_, what);
       abort(msg, kTimeoutExitCode);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (now_seconds() - start < 2e-3) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
   }
 }
 
