@@ -129,6 +129,7 @@ def plot(rows: list[dict], path: Path) -> Path:
     for kind, marker in (("weak", "o"), ("strong", "s")):
         pts = [r for r in rows if r["kind"] == kind]
         left.plot([r["ranks"] for r in pts], [r["steps_per_s"] for r in pts], marker=marker, label=f"{kind} scaling")
+    left.set_xticks(sorted({r["ranks"] for r in rows if r["kind"] != "reduction"}))
     left.set_xlabel("MPI ranks (ranks x threads = cores)")
     left.set_ylabel("env steps / s")
     left.legend()
