@@ -63,4 +63,12 @@ DeviceMemory cuda_memory_now(int device) {
   return m;
 }
 
+int use_cuda_device(int index) {
+  const CudaStatus& status = cuda_status();  // first: the query visits every device
+  if (!status.usable) return -1;
+  const int device = status.devices[static_cast<size_t>(index) % status.devices.size()].index;
+  SIMKIT_CUDA_CHECK(cudaSetDevice(device));
+  return device;
+}
+
 }  // namespace simkit

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "cli_common.hpp"
@@ -14,6 +16,9 @@
 #include "simkit/results.hpp"
 #include "simkit/system_info.hpp"
 #include "simkit/throughput.hpp"
+#if SIMKIT_HAS_MPI
+#include "mpi_cli.hpp"
+#endif
 
 using namespace simkit;
 
@@ -23,6 +28,11 @@ std::string bytes_cell(const MemoryProfileResult& r, uint64_t b) { return r.meas
 
 int main(int argc, char** argv) {
   cli::fail_writes_past_file_size_limit();
+#if SIMKIT_HAS_MPI
+  // Under mpirun each rank holds one slice of the envs: rank 0 profiles the largest slice of every
+  // point (what each rank's machine must hold), after every rank agreed on the arguments.
+  const std::unique_ptr<distributed::World> world = cli::mpi_world_if_launched(&argc, &argv, "memory-profile");
+#endif
   CLI::App app{"simkit memory-profile: the memory planner's prediction next to the measured peak"};
   app.name("memory-profile");
   std::vector<std::string> env_args, num_env_args, chunk_args;
@@ -57,6 +67,7 @@ int main(int argc, char** argv) {
 
   std::vector<MemoryProfileSpec> points;
   Device device = Device::kCpu;
+  std::string config_error, config_text;
   try {
     if (profile_arg != "envs" && profile_arg != "chunk" && profile_arg != "both") {
       throw ConfigError("profile must be 'envs', 'chunk' or 'both' (got '" + profile_arg + "')");
@@ -65,7 +76,10 @@ int main(int argc, char** argv) {
     if (env_args.empty()) env_args = {"CartPole-v1"};
     for (const auto& e : env_args) check_env_id(e);
     const Precision precision = parse_precision(precision_arg);
-    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
+    int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
+#if SIMKIT_HAS_MPI
+    if (world) threads = distributed::threads_per_rank(threads, world->local_size());
+#endif
     device = resolve_device(parse_device(device_arg), cpu::resolve_threads(threads));
     if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     std::vector<int64_t> sizes, chunks;
@@ -111,8 +125,31 @@ int main(int argc, char** argv) {
         }
       }
     }
+#if SIMKIT_HAS_MPI
+    if (world) {
+      for (MemoryProfileSpec& p : points) {
+        config_text += p.env_id + " " + p.profile + " " + to_string(p.mode) + " " + to_string(p.device) + " " +
+                       std::to_string(p.num_envs) + " " + std::to_string(p.chunk) + ";";
+        int64_t largest = 0;
+        for (int r = 0; r < world->size(); ++r) largest = std::max(largest, shard_envs(p.num_envs, r, world->size()).count);
+        p.num_envs = largest;
+      }
+    }
+#endif
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "memory-profile: error: %s\n", e.what());
+    config_error = e.what();
+  }
+#if SIMKIT_HAS_MPI
+  if (world) {
+    if (const int code = distributed::agree_on_config(*world, config_error.empty() ? config_text : "error: " + config_error)) {
+      return code;
+    }
+    if (!world->is_root()) return 0;
+    std::printf("mpi: %d ranks; each point below is the largest rank's slice of its num_envs\n", world->size());
+  }
+#endif
+  if (!config_error.empty()) {
+    std::fprintf(stderr, "memory-profile: error: %s\n", config_error.c_str());
     return 2;
   }
 

@@ -15,11 +15,35 @@
 #include "simkit/results.hpp"
 #include "simkit/system_info.hpp"
 #include "simkit/throughput.hpp"
+#if SIMKIT_HAS_MPI
+#include "mpi_cli.hpp"
+#endif
 
 using namespace simkit;
 
+#if SIMKIT_HAS_MPI
+namespace {
+// What every rank must agree on before an MPI run: the points and the device kind.
+std::string describe_points(const std::vector<ThroughputSpec>& points) {
+  std::string out;
+  for (const ThroughputSpec& p : points) {
+    out += std::string("device=") + to_string(p.device) + " env=" + p.env_id + " precision=" + to_string(p.precision) +
+           " num_envs=" + std::to_string(p.num_envs) + " chunk=" + std::to_string(p.chunk) + " steps=" +
+           std::to_string(p.steps) + " warmup=" + std::to_string(p.warmup) + " repeat=" + std::to_string(p.repeat) +
+           " seed=" + std::to_string(p.seed) + " params=" + params_text(p.params) + ";";
+  }
+  return out;
+}
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
   cli::fail_writes_past_file_size_limit();
+#if SIMKIT_HAS_MPI
+  const std::unique_ptr<distributed::World> world = cli::mpi_world_if_launched(&argc, &argv, "throughput");
+#else
+  const std::unique_ptr<int> world;  // no MPI in this build: always one process
+#endif
   CLI::App app{"simkit throughput: env steps per second of the built-in random policy", "throughput"};
   std::vector<std::string> env_args, num_env_args, chunk_args, param_args;
   std::string device_arg = "auto", precision_arg = "float32", output;
@@ -47,13 +71,19 @@ int main(int argc, char** argv) {
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
   app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
   app.add_flag("--list-envs", list, "print the registered envs and exit");
+  std::string mpi_timeout_arg;
+  app.add_option("--mpi-timeout", mpi_timeout_arg,
+                 "under mpirun: seconds a rank waits for the others at a collective before it stops the job (default "
+                 "300)");
   bool resume = false;
   app.add_flag("--resume", resume,
                "skip the points already in the CSV (--output, else the newest results/throughput_<device>_*.csv)");
+  std::string parse_error;  // under mpirun, reported once by rank 0 with the configuration check
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli::parse_error_exit(app, e);
+    if (e.get_exit_code() == 0 || !world) return cli::parse_error_exit(app, e);
+    parse_error = e.what();
   }
   if (list) {
     for (const auto& id : env_ids()) std::printf("%s\n", id.c_str());
@@ -62,12 +92,25 @@ int main(int argc, char** argv) {
 
   std::vector<ThroughputSpec> points;
   Device device = Device::kCpu;
+  std::string config_error;
   try {
+    if (!parse_error.empty()) throw ConfigError(parse_error + " (see --help)");
     env_args = cli::split_list("env", env_args);
     if (env_args.empty()) env_args = full ? env_ids() : std::vector<std::string>{"CartPole-v1"};
     for (const auto& e : env_args) check_env_id(e);
     const Precision precision = parse_precision(precision_arg);
-    const int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
+    int threads = static_cast<int>(cli::parse_count("threads", threads_arg, 0, cpu::kMaxThreads));
+#if SIMKIT_HAS_MPI
+    if (world) {
+      if (!mpi_timeout_arg.empty()) world->set_timeout(cli::parse_positive("mpi-timeout", mpi_timeout_arg));
+      if (resume) throw ConfigError("resume is not supported under mpirun (each point is measured by every rank)");
+      if (steps_arg.empty()) {
+        throw ConfigError("steps is required under mpirun: the ranks must step the same number of steps for the "
+                          "statistics to match one process");
+      }
+      threads = distributed::threads_per_rank(threads, world->local_size());
+    }
+#endif
     const DeviceChoice device_choice = parse_device(device_arg);
     std::vector<int64_t> sizes, chunks;
     for (const auto& s : cli::split_list("num-envs", num_env_args)) {
@@ -91,6 +134,9 @@ int main(int argc, char** argv) {
     for (const auto& e : env_args) check_params(e, precision, base.params);
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
     device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
+#if SIMKIT_HAS_MPI
+    if (world && device == Device::kCuda) distributed::select_cuda_device(world->local_rank());
+#endif
     if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     base.device = device;
     for (const auto& e : env_args) {
@@ -100,17 +146,33 @@ int main(int argc, char** argv) {
           p.env_id = e;
           p.num_envs = n;
           p.chunk = static_cast<int>(c);
+#if SIMKIT_HAS_MPI
+          if (world) p.num_envs = shard_envs(n, world->rank(), world->size()).count;  // each rank plans its slice
+#endif
           const MemoryRequest req = memory_request(p);
           const MemoryPlan plan = plan_memory(req);
           if (!plan.fits()) {
             throw ConfigError("num-envs " + std::to_string(n) + " does not fit in memory: " + describe_shortfall(req, plan));
           }
+          p.num_envs = n;
           points.push_back(p);
         }
       }
     }
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "throughput: error: %s\n", e.what());
+    config_error = e.what();
+  }
+#if SIMKIT_HAS_MPI
+  if (world) {
+    if (const int code = distributed::agree_on_config(*world, config_error.empty() ? describe_points(points)
+                                                                                 : "error: " + config_error)) {
+      return code;
+    }
+    return cli::run_throughput_points(*world, points, output, device);
+  }
+#endif
+  if (!config_error.empty()) {
+    std::fprintf(stderr, "throughput: error: %s\n", config_error.c_str());
     return 2;
   }
 

@@ -16,6 +16,7 @@
 
 #include "cpu/block_pool.hpp"
 #include "cpu/targets.hpp"
+#include "simkit/shard.hpp"
 #include "simkit/simulator_base.hpp"
 #include "simkit/state_io.hpp"
 
@@ -29,6 +30,8 @@ std::string cpu_device_name(int threads);
 constexpr int64_t kStepEnvsPerThread = 32768;
 // The envs a thread claims at a time in a step-API call (whole tiles).
 constexpr int64_t kStepBlockEnvs = 8 * kTile;
+
+static_assert(kShardAlign % kTile == 0, "process slices start on whole tiles (shard.hpp)");
 
 // 64-byte aligned, zero-filled bytes.
 class AlignedBytes {

@@ -17,4 +17,6 @@ DeviceMemory cuda_memory_now(int) { throw ConfigError("device 'cuda': " + cuda_s
 
 std::unique_ptr<Simulator> make_cuda_simulator(const SimConfig&) { throw ConfigError("device 'cuda': " + cuda_status().reason); }
 
+int use_cuda_device(int) { return -1; }
+
 }  // namespace simkit

@@ -20,11 +20,22 @@ void check_fraction(const char* name, float v) {
 }
 }  // namespace
 
+namespace {
+Config with_total(Config c) {
+  if (c.total_envs == 0) c.total_envs = c.num_envs;
+  return c;
+}
+}  // namespace
+
 Trainer::Trainer(const Config& c)
-    : config_(c), threads_(cpu::resolve_threads(c.threads)), epsilon_(c.epsilon), alpha_(c.alpha),
+    : config_(with_total(c)), threads_(cpu::resolve_threads(c.threads)), epsilon_(c.epsilon), alpha_(c.alpha),
       q_(static_cast<size_t>(kStates) * kActions, 0.0f) {
   if (c.num_envs <= 0 || c.num_envs >= (int64_t{1} << 32)) {
     throw ConfigError("num_envs must be in [1, 2^32) (got " + std::to_string(c.num_envs) + ")");
+  }
+  if (c.env_offset < 0 || c.env_offset + c.num_envs > config_.total_envs || config_.total_envs >= (int64_t{1} << 32)) {
+    throw ConfigError("env slice [" + std::to_string(c.env_offset) + ", " + std::to_string(c.env_offset + c.num_envs) +
+                      ") must lie in [0, total_envs " + std::to_string(config_.total_envs) + " < 2^32)");
   }
   check_fraction("gamma", c.gamma);
   check_fraction("alpha", c.alpha);
@@ -47,33 +58,35 @@ Trainer::Trainer(const Config& c)
   experience_.resize(static_cast<size_t>(c.num_envs));
   const Env::Params p{};
   for (int64_t i = 0; i < c.num_envs; ++i) {
-    RandomStream<float> rng(Seeds{c.seed}, static_cast<uint32_t>(i), Stream::kReset, 0);
+    RandomStream<float> rng(Seeds{c.seed}, static_cast<uint32_t>(c.env_offset + i), Stream::kReset, 0);
     Env::reset(p, state_[static_cast<size_t>(i)], rng);
   }
 }
 
 void Trainer::train(uint64_t rounds) {
   const int64_t n = config_.num_envs;
+  const uint32_t first_env = static_cast<uint32_t>(config_.env_offset);
   for (uint64_t k = 0; k < rounds; ++k) {
     const RoundParams rp{config_.seed, round_, epsilon_};
     const float* q = q_.data();
 #pragma omp parallel for num_threads(threads_) schedule(static) if (n >= 1024)
-    for (int64_t i = 0; i < n; ++i) act_one(q, rp, static_cast<uint32_t>(i), state_[i], experience_[i]);
-    for (int64_t i = 0; i < n; ++i) apply_update(q_.data(), experience_[i], alpha_, config_.gamma);
+    for (int64_t i = 0; i < n; ++i) act_one(q, rp, first_env + static_cast<uint32_t>(i), state_[i], experience_[i]);
+    if (exchange_) exchange_(experience_, all_experience_);
+    for (const Experience& e : exchange_ ? all_experience_ : experience_) apply_update(q_.data(), e, alpha_, config_.gamma);
     round_ += 1;
     epsilon_ = std::max(config_.epsilon_min, epsilon_ * config_.epsilon_decay);
     alpha_ = std::max(config_.alpha_min, alpha_ * config_.alpha_decay);
   }
 }
 
-Evaluation Trainer::evaluate(int64_t games, uint64_t seed) const {
-  if (games <= 0 || games >= kMaxEnvs) {  // one game per 32-bit env index
-    throw ConfigError("games must be in [1, 2^32) (got " + std::to_string(games) + ")");
+Evaluation Trainer::evaluate_games(int64_t first, int64_t games, uint64_t seed) const {
+  if (games < 0 || first < 0 || first + games >= kMaxEnvs || (first == 0 && games == 0)) {  // one game per 32-bit env index
+    throw ConfigError("games must be in [1, 2^32) (got " + std::to_string(first + games) + ")");
   }
   int64_t wins = 0, draws = 0, losses = 0;
   const float* q = q_.data();
 #pragma omp parallel for num_threads(threads_) schedule(static) reduction(+ : wins, draws, losses)
-  for (int64_t g = 0; g < games; ++g) {
+  for (int64_t g = first; g < first + games; ++g) {
     const Env::Params p{};
     const uint32_t env = static_cast<uint32_t>(g);
     Env::State s;

@@ -56,7 +56,8 @@ void PiecePacer::record(uint64_t steps, double seconds) {
   seconds_ += seconds;
 }
 
-ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor) {
+ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor,
+                                    const std::function<void()>& before_repeat) {
   check_env_id(spec.env_id);
   if (spec.num_envs <= 0) throw ConfigError("num-envs must be at least 1 (got " + std::to_string(spec.num_envs) + ")");
   if (spec.num_envs >= kMaxEnvs) throw ConfigError("num-envs must be below 2^32 (got " + std::to_string(spec.num_envs) + ")");
@@ -71,6 +72,12 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
   if (spec.steps == 0 && !(spec.seconds > 0 && std::isfinite(spec.seconds))) {
     throw ConfigError("seconds must be positive and finite when steps is 0");
   }
+  const int64_t total_envs = spec.total_envs > 0 ? spec.total_envs : spec.num_envs;
+  if (spec.env_offset < 0 || spec.env_offset + spec.num_envs > total_envs || total_envs >= kMaxEnvs) {
+    throw ConfigError("env slice [" + std::to_string(spec.env_offset) + ", " +
+                      std::to_string(spec.env_offset + spec.num_envs) + ") must lie in [0, total envs " +
+                      std::to_string(total_envs) + " < 2^32)");
+  }
 
   const MemoryRequest req = memory_request(spec, OutputMode::kStatistics);
   const MemoryPlan plan = plan_memory(req);
@@ -82,6 +89,10 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
   std::vector<double> repeat_seconds(static_cast<size_t>(spec.repeat), 0.0);
   std::vector<uint64_t> repeat_steps(static_cast<size_t>(spec.repeat), 0);
   const bool by_steps = spec.steps > 0;
+  const bool fixed_pieces = by_steps && spec.device == Device::kCpu;
+  const uint64_t chunk_steps = static_cast<uint64_t>(spec.chunk);
+  const uint64_t fixed_piece =
+      std::max<uint64_t>(1, kFixedPieceEnvSteps / static_cast<uint64_t>(total_envs) / chunk_steps) * chunk_steps;
   const double budget = by_steps ? HUGE_VAL : spec.seconds / static_cast<double>(plan.num_batches);  // per repeat
   const double batches = static_cast<double>(plan.num_batches);
   // For the progress estimate: the whole measurement in batch steps (by steps) or seconds (by time).
@@ -94,8 +105,8 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     SimConfig c;
     c.env_id = spec.env_id;
     c.precision = spec.precision;
-    c.env_offset = b * plan.batch_envs;
-    c.num_envs = std::min(plan.batch_envs, spec.num_envs - c.env_offset);
+    c.env_offset = spec.env_offset + b * plan.batch_envs;
+    c.num_envs = std::min(plan.batch_envs, spec.num_envs - b * plan.batch_envs);
     c.seed = spec.seed;
     c.threads = spec.threads;
     c.params = spec.params;
@@ -110,7 +121,8 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
       bool device_timed = true;
       uint64_t done = 0;
       do {
-        const uint64_t k = pacer.next(max_steps - done, std::min(kPieceSeconds, seconds - wall));
+        const uint64_t k = fixed_pieces ? std::min(fixed_piece, max_steps - done)
+                                        : pacer.next(max_steps - done, std::min(kPieceSeconds, seconds - wall));
         const double t0 = now_seconds();
         const RolloutStats part = sim->rollout(k, spec.chunk);
         const double dt = now_seconds() - t0;
@@ -121,8 +133,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
         else device += d;
         done += k;
         steps_done += static_cast<double>(k);
-        stats.steps += part.steps;
-        stats.episodes.add(part.episodes);
+        stats.merge(part);
         if (monitor) {
           ThroughputProgress p;
           p.elapsed_seconds = now_seconds() - start;
@@ -136,25 +147,33 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     RolloutStats warmup;
     if (spec.warmup > 0) run(spec.warmup, budget, warmup);
     for (int rep = 0; rep < spec.repeat; ++rep) {
+      if (before_repeat && b == 0) before_repeat();
       RolloutStats s;
       repeat_seconds[static_cast<size_t>(rep)] += run(by_steps ? spec.steps : UINT64_MAX, budget, s);
       repeat_steps[static_cast<size_t>(rep)] += s.steps;
-      r.stats.steps += s.steps;
-      r.stats.episodes.add(s.episodes);
+      r.stats.merge(s);
     }
   }
+  r.repeat_seconds = repeat_seconds;
+  r.repeat_env_steps = repeat_steps;
+  summarize_repeats(r);
+  r.threads = spec.device == Device::kCpu ? cpu::resolve_threads(spec.threads) : 0;
+  return r;
+}
+
+void summarize_repeats(ThroughputResult& r) {
   std::vector<double> rates;
-  for (int rep = 0; rep < spec.repeat; ++rep) rates.push_back(repeat_steps[rep] / repeat_seconds[rep]);
+  for (size_t rep = 0; rep < r.repeat_seconds.size(); ++rep) {
+    rates.push_back(static_cast<double>(r.repeat_env_steps[rep]) / r.repeat_seconds[rep]);
+  }
   std::vector<size_t> order(rates.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rates[a] < rates[b]; });
   const size_t median = order[order.size() / 2];
-  r.env_steps = repeat_steps[median];
-  r.seconds = repeat_seconds[median];
+  r.env_steps = r.repeat_env_steps[median];
+  r.seconds = r.repeat_seconds[median];
   r.steps_per_second = rates[median];
   r.best_steps_per_second = rates[order.back()];
-  r.threads = spec.device == Device::kCpu ? cpu::resolve_threads(spec.threads) : 0;
-  return r;
 }
 
 std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec) {
@@ -193,7 +212,7 @@ std::vector<std::string> throughput_columns() {
   return concat(citation_columns(),
                 {"sm_count", "num_envs", "chunk", "batches", "steps", "env_steps", "seconds", "steps_per_s",
                  "best_steps_per_s", "repeat", "warmup", "seed", "episodes", "mean_episode_length",
-                 "mean_episode_return", "params"});
+                 "mean_episode_return", "params", "ranks", "rank_devices"});
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
@@ -214,8 +233,10 @@ std::vector<std::string> throughput_row(const ThroughputResult& r) {
                  std::to_string(r.spec.seed),
                  std::to_string(r.stats.episodes.episodes),
                  fmt(r.stats.mean_episode_length()),
-                 fmt(r.stats.mean_episode_return()),
-                 params_text(r.spec.params)});
+                 fmt(r.stats.mean_episode_return(), "%.17g"),  // every bit: runs over any number of ranks agree exactly
+                 params_text(r.spec.params),
+                 std::to_string(r.ranks),
+                 r.rank_devices.empty() ? r.device_name : r.rank_devices});
 }
 
 }  // namespace simkit

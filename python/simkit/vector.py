@@ -83,6 +83,11 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         max_episode_steps: truncation limit; ``None`` for the env's default, ``0`` for none.
         copy: return fresh arrays (True) or the persistent buffers (False).
         threads: CPU threads, 0 for every core (at most 4096).
+        env_offset: global index of this batch's first env, for one slice of a run over several
+            processes (``simkit.distributed.make_vec``): env i here draws what env ``env_offset + i``
+            draws in one process with the same seed.
+        total_envs: the envs of every process together (default ``env_offset + num_envs``); rollouts
+            are cut into pieces by it, so their statistics merge to one process's bit for bit.
         **env_kwargs: env parameters by name (``param_names``), e.g. ``sutton_barto_reward=1``.
     """
 
@@ -97,10 +102,15 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         max_episode_steps: int | None = None,
         copy: bool = True,
         threads: int = 0,
+        env_offset: int = 0,
+        total_envs: int | None = None,
         **env_kwargs: Any,
     ):
         check_env_id(env_id)
         num_envs = check_int("num_envs", num_envs, 1, _core.MAX_ENVS)
+        env_offset = check_int("env_offset", env_offset, 0, _core.MAX_ENVS - num_envs)
+        total_envs = check_int("total_envs", env_offset + num_envs if total_envs is None else total_envs,
+                               env_offset + num_envs, _core.MAX_ENVS)
         threads = check_int("threads", threads, 0, _core.MAX_THREADS)
         if max_episode_steps is not None:
             max_episode_steps = check_int("max_episode_steps", max_episode_steps, 0, _MAX_ELAPSED)
@@ -120,10 +130,13 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
 
         self._lock = threading.Lock()
         self._sim = _core.Simulator(env_id, num_envs, device, precision, self._seed, threads,
-                                    -1 if max_episode_steps is None else max_episode_steps, params, mode, bool(copy))
+                                    -1 if max_episode_steps is None else max_episode_steps, params, mode, bool(copy),
+                                    env_offset, total_envs)
         self._info = self._sim.info
         self.env_id = env_id
         self.num_envs = num_envs
+        self.env_offset = env_offset
+        self.total_envs = total_envs
         self.precision = precision
         self.device = self._sim.device
         self.simd_target = self._sim.simd_target  # CPU kernels' instruction set ("" on CUDA)

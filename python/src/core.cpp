@@ -11,6 +11,7 @@
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
 #include "simkit/qlearning.hpp"
+#include "simkit/shard.hpp"
 #include "simkit/system_info.hpp"
 #include "simkit/throughput.hpp"
 
@@ -46,6 +47,13 @@ py::dict stats_dict(const RolloutStats& s) {
   d["episodes"] = s.episodes.episodes;
   d["mean_episode_length"] = s.mean_episode_length();
   d["mean_episode_return"] = s.mean_episode_return();
+  // What simkit.distributed.reduce_stats needs to merge ranks exactly: the integer sums and the return
+  // sum as exact non-overlapping partials (math.fsum of every rank's partials is the exact total,
+  // rounded once) plus the sum of any inf/NaN returns.
+  d["length_sum"] = s.episodes.length_sum;
+  d["return_sum"] = s.episodes.return_sum;
+  d["return_partials"] = s.returns().partials();
+  d["return_special"] = s.returns().special();
   return d;
 }
 
@@ -151,10 +159,16 @@ class PySimulator {
  public:
   PySimulator(const std::string& env_id, int64_t num_envs, const std::string& device, const std::string& precision,
               uint64_t seed, int threads, int64_t max_episode_steps, const std::map<std::string, double>& params,
-              const std::string& autoreset, bool copy) {
+              const std::string& autoreset, bool copy, int64_t env_offset, int64_t total_envs)
+      : total_envs_(total_envs > 0 ? total_envs : num_envs) {
+    if (env_offset < 0 || env_offset + num_envs > total_envs_ || total_envs_ >= kMaxEnvs) {
+      throw ConfigError("env_offset: envs [" + std::to_string(env_offset) + ", " + std::to_string(env_offset + num_envs) +
+                        ") must lie in [0, total_envs=" + std::to_string(total_envs_) + " < 2^32)");
+    }
     SimConfig c;
     c.env_id = env_id;
     c.num_envs = num_envs;
+    c.env_offset = env_offset;
     c.precision = parse_precision(precision);
     c.seed = seed;
     c.threads = threads;
@@ -214,16 +228,16 @@ class PySimulator {
     sim_->step(a, b);
   }
 
-  // In pieces of whole chunks, checking for Ctrl-C between them.
+  // In pieces of whole chunks, checking for Ctrl-C between them. The pieces follow the envs of every
+  // process (total_envs), so a rank's slice is cut where one process would cut it and the statistics
+  // agree bit for bit.
   py::dict rollout(uint64_t steps, int chunk) {
-    const uint64_t piece = std::max<uint64_t>(1, piece_steps(num_envs()) / chunk) * static_cast<uint64_t>(chunk);
+    const uint64_t piece = std::max<uint64_t>(1, piece_steps(total_envs_) / chunk) * static_cast<uint64_t>(chunk);
     RolloutStats s;
     {
       py::gil_scoped_release release;
       for (uint64_t done = 0; done < steps; done += piece) {
-        const RolloutStats part = sim_->rollout(std::min(piece, steps - done), chunk);
-        s.steps += part.steps;
-        s.episodes.add(part.episodes);
+        s.merge(sim_->rollout(std::min(piece, steps - done), chunk));
         if (python_signal_pending()) break;
       }
     }
@@ -276,6 +290,7 @@ class PySimulator {
   }
 
  private:
+  int64_t total_envs_;
   std::unique_ptr<Simulator> sim_;
   Device device_ = Device::kCpu;
 };
@@ -401,6 +416,11 @@ PYBIND11_MODULE(_core, m) {
   m.attr("MAX_ENVS") = kMaxEnvs - 1;
   m.attr("MAX_CHUNK") = kMaxChunk;
   m.attr("MAX_REPEAT") = kMaxRepeat;
+  m.attr("SHARD_ALIGN") = kShardAlign;
+  m.def("shard_envs", [](int64_t total, int rank, int ranks) {
+    const Shard s = shard_envs(total, rank, ranks);
+    return py::make_tuple(s.offset, s.count);
+  }, py::arg("total_envs"), py::arg("rank"), py::arg("ranks"));
 
   namespace ql = simkit::qlearning;
   py::class_<ql::Trainer>(m, "QTrainer")
@@ -469,9 +489,10 @@ PYBIND11_MODULE(_core, m) {
       .def("__dlpack_device__", &DeviceArray::dlpack_device);
   py::class_<PySimulator>(m, "Simulator")
       .def(py::init<const std::string&, int64_t, const std::string&, const std::string&, uint64_t, int, int64_t,
-                    const std::map<std::string, double>&, const std::string&, bool>(),
+                    const std::map<std::string, double>&, const std::string&, bool, int64_t, int64_t>(),
            py::arg("env_id"), py::arg("num_envs"), py::arg("device"), py::arg("precision"), py::arg("seed"),
-           py::arg("threads"), py::arg("max_episode_steps"), py::arg("params"), py::arg("autoreset"), py::arg("copy"))
+           py::arg("threads"), py::arg("max_episode_steps"), py::arg("params"), py::arg("autoreset"), py::arg("copy"),
+           py::arg("env_offset") = 0, py::arg("total_envs") = 0)
       .def_property_readonly("info", &PySimulator::info)
       .def_property_readonly("device", &PySimulator::device)
       .def_property_readonly("device_name", &PySimulator::device_name)

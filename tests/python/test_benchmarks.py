@@ -368,7 +368,7 @@ def test_pip_errors_are_summarised():
 
 def test_qlearn_compare_without_the_peer_still_measures_simkit(tmp_path, capsys):
     out = tmp_path / "qlearn_compare.csv"
-    assert qlearn_compare.main(["--num-envs", "16", "--threads", "1,2", "--seconds", "0.05",
+    assert qlearn_compare.main(["--num-envs", "16", "--threads", "1,2", "--seconds", "0.05", "--mpi-ranks", "",
                                 "--cache-dir", str(tmp_path / "no_peers"), "--output", str(out)]) == 0
     rows = read_rows(out)
     assert [(r["library"], r["threads"]) for r in rows] == [("dist_classicrl", "1"), ("simkit", "1"),
@@ -379,3 +379,17 @@ def test_qlearn_compare_without_the_peer_still_measures_simkit(tmp_path, capsys)
         assert r["status"] == "ok" and float(r["seconds"]) >= 0.05 and int(r["repeats"]) >= 1
         assert int(r["env_steps"]) == int(r["repeats"]) * int(r["work_env_steps"])
     assert "dist_classicrl      16 envs 1 thread(s)            missing" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None or not qlearn_compare.QLEARN.exists(), reason="no mpirun or qlearn")
+def test_qlearn_compare_mpi_rows_measure_simkit_over_ranks(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    out = tmp_path / "qlearn_compare.csv"
+    assert qlearn_compare.main(["--num-envs", "16", "--threads", "1", "--seconds", "0.01", "--mpi-ranks", "2",
+                                "--mpi-work", "320", "--cache-dir", str(tmp_path / "no_peers"),
+                                "--output", str(out)]) == 0
+    mpi = [r for r in read_rows(out) if r["ranks"] == "2"]
+    assert [r["library"] for r in mpi] == ["dist_classicrl", "simkit"]
+    assert mpi[0]["status"] == "missing"
+    assert mpi[1]["status"] == "ok" and int(mpi[1]["env_steps"]) == 320 and float(mpi[1]["steps_per_s"]) > 0

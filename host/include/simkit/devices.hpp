@@ -57,4 +57,8 @@ struct DeviceMemory {
 };
 DeviceMemory cuda_memory_now(int device = 0);
 
+// Makes usable CUDA device `index` modulo their count current for this process's simulators (one
+// GPU per MPI rank); returns its index, -1 where no device is usable.
+int use_cuda_device(int index);
+
 }  // namespace simkit

@@ -11,6 +11,11 @@ namespace simkit {
 
 class ExactSum {
  public:
+  ExactSum() = default;
+  // The sum another process sent as partials() and special().
+  ExactSum(const std::vector<double>& partials, double special) : special_(special) {
+    for (double p : partials) add(p);
+  }
   void add(double x);
   void add(const ExactSum& other) {
     for (double p : other.partials_) add(p);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -109,7 +110,11 @@ SIMKIT_HD void apply_update(float* q, const Experience& e, float alpha, float ga
 }
 
 struct Config {
-  int64_t num_envs = 4096;
+  int64_t num_envs = 4096;  // this process's envs
+  // Over several processes (MPI ranks): this process trains envs [env_offset, env_offset + num_envs)
+  // of total_envs (0: num_envs), and an Exchange hands it every process's transitions each round.
+  int64_t env_offset = 0;
+  int64_t total_envs = 0;
   uint64_t seed = 0;
   int threads = 0;  // 0 = all cores
   float gamma = 0.99f;
@@ -129,19 +134,28 @@ struct Evaluation {
   double loss_rate() const { return games ? double(losses) / games : 0; }
 };
 
+// The transitions of every process's envs in global env order, from this process's (an allgather in
+// rank order): every process then applies the same updates in the same order, so the tables stay
+// equal to each other and to a one-process run.
+using Exchange = std::function<void(const std::vector<Experience>& mine, std::vector<Experience>& all)>;
+
 // Trains on the CPU backend (OpenMP over envs, then the ordered update).
 class Trainer {
  public:
   explicit Trainer(const Config& config);  // ConfigError on bad values
 
+  void set_exchange(Exchange exchange) { exchange_ = std::move(exchange); }
   void train(uint64_t rounds);
   // The greedy policy (uniform tie-breaking) against the random opponent, one game per env index,
   // from a seed disjoint from training's.
-  Evaluation evaluate(int64_t games, uint64_t seed) const;
+  Evaluation evaluate(int64_t games, uint64_t seed) const { return evaluate_games(0, games, seed); }
+  // Games [first, first + games) of an evaluation split over processes (add the Evaluations up).
+  Evaluation evaluate_games(int64_t first, int64_t games, uint64_t seed) const;
 
   int64_t num_envs() const { return config_.num_envs; }
   uint64_t rounds() const { return round_; }
-  uint64_t env_steps() const { return round_ * static_cast<uint64_t>(config_.num_envs); }
+  int64_t total_envs() const { return config_.total_envs; }
+  uint64_t env_steps() const { return round_ * static_cast<uint64_t>(config_.total_envs); }  // every process's
   float epsilon() const { return epsilon_; }
   float alpha() const { return alpha_; }
   int threads() const { return threads_; }
@@ -156,6 +170,8 @@ class Trainer {
   std::vector<float> q_;
   std::vector<Env::State> state_;
   std::vector<Experience> experience_;
+  std::vector<Experience> all_experience_;  // with an exchange: every process's, in env order
+  Exchange exchange_;
 };
 
 // The table as a numpy .npy file (format 1.0): '<f4', shape (19683, 9), C order.

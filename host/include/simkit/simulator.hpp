@@ -78,6 +78,14 @@ struct RolloutStats {
     returns_.add(other.returns_);
     episodes.return_sum = returns_.value();
   }
+  // Another process's statistics, sent as counts and the exact partials of its return sum.
+  void merge(uint64_t other_steps, const EpisodeStats& counts, const ExactSum& returns) {
+    steps += other_steps;
+    episodes.episodes += counts.episodes;
+    episodes.length_sum += counts.length_sum;
+    returns_.add(returns);
+    episodes.return_sum = returns_.value();
+  }
   const ExactSum& returns() const { return returns_; }
   double mean_episode_length() const { return episodes.episodes ? double(episodes.length_sum) / episodes.episodes : 0; }
   double mean_episode_return() const { return episodes.episodes ? episodes.return_sum / episodes.episodes : 0; }

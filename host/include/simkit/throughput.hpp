@@ -25,6 +25,11 @@ constexpr int kMaxChunk = 1 << 20;  // steps per chunk
 constexpr int kMaxRepeat = 1000;    // timed repeats
 
 constexpr double kPieceSeconds = 0.25;  // work per rollout piece, once the rate is known
+// CPU runs of a fixed step count cut their rollouts at fixed points instead: whole chunks of about
+// this many env steps over all processes. A tile's running return sum restarts at each piece, so
+// pieces that followed the measured rate would round the statistics differently from run to run and
+// from one process count to another.
+constexpr uint64_t kFixedPieceEnvSteps = uint64_t{1} << 24;  // ~25 ms of CartPole on 2 cores
 
 // Sizes the pieces a long rollout is split into: about `seconds` of work at the rate measured so
 // far, whole chunks where a chunk fits, one batch step before any rate is known.
@@ -68,6 +73,10 @@ struct ThroughputSpec {
   int threads = 0;
   uint64_t seed = 0;
   std::map<std::string, double> params;  // env parameters by name (SimConfig::params)
+  // One process's slice of a run over several (MPI ranks, shard.hpp): its envs are
+  // [env_offset, env_offset + num_envs) of total_envs (0: num_envs, one process).
+  int64_t env_offset = 0;
+  int64_t total_envs = 0;
 };
 
 struct ThroughputResult {
@@ -80,11 +89,20 @@ struct ThroughputResult {
   double steps_per_second = 0;   // env_steps / seconds
   double best_steps_per_second = 0;
   RolloutStats stats;            // over every timed repeat
+  std::vector<double> repeat_seconds;  // each timed repeat
+  std::vector<uint64_t> repeat_env_steps;
+  int ranks = 1;                 // processes that ran the measurement
+  std::string rank_devices;      // the device of each rank, "0: name; 1: name" (one process: device_name)
 };
 
 // Throws ConfigError for bad specs or when the plan refuses (bytes needed vs usable), Interrupted when
 // `monitor` returns false.
-ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor = {});
+// before_repeat runs before each timed repeat (the MPI CLI puts a barrier there, so that every rank's
+// repeat starts together).
+ThroughputResult measure_throughput(const ThroughputSpec& spec, const ThroughputMonitor& monitor = {},
+                                    const std::function<void()>& before_repeat = {});
+// env_steps, seconds and the median and best rates from repeat_seconds and repeat_env_steps.
+void summarize_repeats(ThroughputResult& r);
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
 
 // The first columns of every engine result CSV: when, which build, which machine and device, which env.
