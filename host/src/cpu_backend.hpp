@@ -61,8 +61,9 @@ class CpuSimulator final : public SimulatorBase<Env> {
       : Base(c),
         kernels_(&kernels_for<Env>(selected_target())),
         threads_(resolve_threads(c.threads)),
+        agents_(agent_count<Env>(params_)),
         capacity_(static_cast<size_t>((c.num_envs + kTile - 1) / kTile) * kTile),
-        state_bytes_(StateColumns<Env>::bytes_per_env() * capacity_),
+        state_bytes_(StateColumns<Env>::bytes_per_env(agents_) * capacity_),
         storage_(state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real) + sizeof(uint8_t))) {
     if (capacity_ >= (size_t{1} << 32)) {
       throw ConfigError("num_envs must be below 2^32 - " + std::to_string(kTile) + " per process (got " +
@@ -83,6 +84,10 @@ class CpuSimulator final : public SimulatorBase<Env> {
  protected:
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     const int64_t n = num_envs();
+    if (kMultiAgent<Env> && on_chunk) {
+      throw ConfigError(std::string("trajectory mode does not support the multi-agent env ") + Env::kId +
+                        " yet: use statistics mode or the step API");
+    }
     const int64_t tiles = (n + kTile - 1) / kTile;
     std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
     const BatchView<Env> v = view();
@@ -147,9 +152,13 @@ class CpuSimulator final : public SimulatorBase<Env> {
       info_scratch_.resize(static_cast<size_t>(num_envs()) * static_cast<size_t>(out.n_info));
       out.info = info_scratch_.data();
     }
+    out.num_envs = num_envs();
     const auto step = kernels_->step_block[static_cast<int>(config_.autoreset)];
     parallel_blocks(num_envs(), [&](int64_t begin, int64_t end) {
-      step(params_, engine_, view(), begin, end, num_envs(), t_, actions, out);
+      StepBuffersView<Env> mine = out;
+      std::vector<int8_t> grid = observation_grid();
+      mine.grid = grid.data();
+      step(params_, engine_, view(), begin, end, num_envs(), t_, actions, mine);
     });
   }
 
@@ -160,10 +169,19 @@ class CpuSimulator final : public SimulatorBase<Env> {
   }
 
  private:
+  // Zeroed scratch for one thread's multi-agent observations (Env::kGridCells cells x lanes).
+  std::vector<int8_t> observation_grid() const {
+    if constexpr (kMultiAgent<Env>) {
+      return std::vector<int8_t>(static_cast<size_t>(Env::kGridCells) * static_cast<size_t>(kernels_->width));
+    } else {
+      return {};
+    }
+  }
+
   BatchView<Env> view() const {
     unsigned char* p = storage_.get();
     BatchView<Env> v;
-    v.state = StateColumns<Env>{p, capacity_};
+    v.state = StateColumns<Env>{p, capacity_, agents_};
     v.elapsed = reinterpret_cast<uint32_t*>(p + state_bytes_);
     v.episode_return = reinterpret_cast<Real*>(p + state_bytes_ + capacity_ * sizeof(uint32_t));
     v.needs_reset = p + state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real));
@@ -173,7 +191,11 @@ class CpuSimulator final : public SimulatorBase<Env> {
   void run_reset_range(int64_t begin, int64_t end, const uint8_t* mask, bool only_pending,
                        const StepBuffersView<Env>& out) {
     parallel_blocks(end - begin, [&](int64_t b, int64_t e) {
-      kernels_->reset_block(params_, engine_, view(), begin + b, begin + e, end, t_, mask, only_pending, out);
+      StepBuffersView<Env> mine = out;
+      std::vector<int8_t> grid = out.obs ? observation_grid() : std::vector<int8_t>{};
+      mine.grid = grid.data();
+      mine.num_envs = end;
+      kernels_->reset_block(params_, engine_, view(), begin + b, begin + e, end, t_, mask, only_pending, mine);
     });
   }
 
@@ -197,6 +219,7 @@ class CpuSimulator final : public SimulatorBase<Env> {
 
   const KernelTable<Env>* kernels_;
   int threads_;
+  int agents_;          // per env
   size_t capacity_;     // envs per column: num_envs rounded up to whole tiles
   size_t state_bytes_;  // all state columns
   AlignedBytes storage_;  // state columns, elapsed, episode return, needs_reset

@@ -29,7 +29,7 @@ std::string params_text(const std::map<std::string, double>& params) {
 
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   MemoryRequest req;
-  req.env = describe_env(spec.env_id, spec.precision);
+  req.env = describe_env(spec.env_id, spec.precision, spec.params);
   req.num_envs = spec.num_envs;
   req.chunk = spec.chunk;
   req.mode = mode;
@@ -101,6 +101,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     c.params = spec.params;
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
+    r.num_agents = sim->info().num_agents;
     PiecePacer pacer(spec.chunk);
     // Up to `max_steps` batch steps in pieces, stopping once `seconds` of work have been done (at least
     // one piece); adds them to `stats` and returns the time they took: device time (CUDA events on the
@@ -193,7 +194,8 @@ std::vector<std::string> throughput_columns() {
   return concat(citation_columns(),
                 {"sm_count", "num_envs", "chunk", "batches", "steps", "env_steps", "seconds", "steps_per_s",
                  "best_steps_per_s", "repeat", "warmup", "seed", "episodes", "mean_episode_length",
-                 "mean_episode_return", "params"});
+                 "mean_episode_return", "params", "num_agents", "agent_steps_per_s", "mean_agent_return",
+                 "mean_agents_alive"});
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
@@ -215,7 +217,11 @@ std::vector<std::string> throughput_row(const ThroughputResult& r) {
                  std::to_string(r.stats.episodes.episodes),
                  fmt(r.stats.mean_episode_length()),
                  fmt(r.stats.mean_episode_return()),
-                 params_text(r.spec.params)});
+                 params_text(r.spec.params),
+                 std::to_string(r.num_agents),
+                 fmt(r.steps_per_second * r.num_agents, "%.6e"),
+                 fmt(r.stats.mean_episode_return() / r.num_agents),
+                 fmt(r.stats.mean_agents_alive())});
 }
 
 }  // namespace simkit
