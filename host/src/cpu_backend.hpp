@@ -154,10 +154,10 @@ class CpuSimulator final : public SimulatorBase<Env> {
     }
     out.num_envs = num_envs();
     const auto step = kernels_->step_block[static_cast<int>(config_.autoreset)];
+    prepare_grids();
     parallel_blocks(num_envs(), [&](int64_t begin, int64_t end) {
       StepBuffersView<Env> mine = out;
-      std::vector<int8_t> grid = observation_grid();
-      mine.grid = grid.data();
+      mine.grid = thread_grid();
       step(params_, engine_, view(), begin, end, num_envs(), t_, actions, mine);
     });
   }
@@ -169,12 +169,20 @@ class CpuSimulator final : public SimulatorBase<Env> {
   }
 
  private:
-  // Zeroed scratch for one thread's multi-agent observations (Env::kGridCells cells x lanes).
-  std::vector<int8_t> observation_grid() const {
+  // Multi-agent observations: one zeroed grid (Env::kGridCells cells x lanes) per thread, kept
+  // between calls (the env leaves it zero).
+  void prepare_grids() {
     if constexpr (kMultiAgent<Env>) {
-      return std::vector<int8_t>(static_cast<size_t>(Env::kGridCells) * static_cast<size_t>(kernels_->width));
+      if (!grids_.empty()) return;
+      grids_.assign(static_cast<size_t>(threads_),
+                    std::vector<int8_t>(static_cast<size_t>(Env::kGridCells) * static_cast<size_t>(kernels_->width)));
+    }
+  }
+  int8_t* thread_grid() {
+    if constexpr (kMultiAgent<Env>) {
+      return grids_[static_cast<size_t>(omp_get_thread_num())].data();
     } else {
-      return {};
+      return nullptr;
     }
   }
 
@@ -190,10 +198,10 @@ class CpuSimulator final : public SimulatorBase<Env> {
 
   void run_reset_range(int64_t begin, int64_t end, const uint8_t* mask, bool only_pending,
                        const StepBuffersView<Env>& out) {
+    if (out.obs) prepare_grids();
     parallel_blocks(end - begin, [&](int64_t b, int64_t e) {
       StepBuffersView<Env> mine = out;
-      std::vector<int8_t> grid = out.obs ? observation_grid() : std::vector<int8_t>{};
-      mine.grid = grid.data();
+      mine.grid = out.obs ? thread_grid() : nullptr;
       mine.num_envs = end;
       kernels_->reset_block(params_, engine_, view(), begin + b, begin + e, end, t_, mask, only_pending, mine);
     });
@@ -225,6 +233,7 @@ class CpuSimulator final : public SimulatorBase<Env> {
   AlignedBytes storage_;  // state columns, elapsed, episode return, needs_reset
   std::vector<uint64_t> env_seeds_;
   std::vector<double> info_scratch_;  // info values when the caller asks for none
+  std::vector<std::vector<int8_t>> grids_;  // multi-agent observation grids, one per thread
 };
 
 }  // namespace simkit::cpu

@@ -334,12 +334,20 @@ SIMKIT_HD void put_agent_obs(const typename Env::Params& p, const typename Env::
   constexpr int W = lanes::kWidth<V>;
   const size_t agents = static_cast<size_t>(agent_count<Env>(p));
   Env::observe(p, s, grid, lane_ids<V>(), [&](int a, const ObsOf<Env, V>* cols) {
-    typename Env::Obs tmp[W * Env::kObsDim];
-    lanes::store_rows(cols, Env::kObsDim, tmp);
+    // Lane by lane into the written rows only: one valid lane (a single world) costs one store per
+    // value, not a transpose of every lane.
+    typename Env::Obs* dst[W];
+    int n = 0;
+    int lane[W];
     for (int l = 0; l < W; ++l) {
       if (!((write >> l) & 1u)) continue;
-      typename Env::Obs* dst = obs + (rows(l) * agents + static_cast<size_t>(a)) * Env::kObsDim;
-      for (int d = 0; d < Env::kObsDim; ++d) dst[d] = tmp[l * Env::kObsDim + d];
+      lane[n] = l;
+      dst[n++] = obs + (rows(l) * agents + static_cast<size_t>(a)) * Env::kObsDim;
+    }
+    for (int d = 0; d < Env::kObsDim; ++d) {
+      typename Env::Obs tmp[W];
+      lanes::store(cols[d], tmp);
+      for (int j = 0; j < n; ++j) dst[j][d] = tmp[lane[j]];
     }
   });
 }

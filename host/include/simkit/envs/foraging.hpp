@@ -95,8 +95,9 @@ struct Foraging {
   };
   using State = StateOf<Real>;
 
+  // A mask of integer lanes: integer conditions stay in 32-bit lanes for float64 envs too.
   template <class V>
-  SIMKIT_HD static lanes::Mask<V> alive(const StateOf<V>& s, int a) {
+  SIMKIT_HD static auto alive(const StateOf<V>& s, int a) {
     return s.hungry[a] < lanes::Int8<V>(kStarveSteps);
   }
 
@@ -132,7 +133,7 @@ struct Foraging {
     V total = V(0);
     for (int a = 0; a < p.num_agents; ++a) {
       const I act = action(a);
-      const M live = alive(s, a);
+      const auto live = alive(s, a);
       const I x = lanes::cast<int32_t>(s.x[a]), y = lanes::cast<int32_t>(s.y[a]);
       const I dx = lanes::select(act == I(3), I(-1), lanes::select(act == I(4), I(1), I(0)));
       const I dy = lanes::select(act == I(1), I(-1), lanes::select(act == I(2), I(1), I(0)));
@@ -141,12 +142,12 @@ struct Foraging {
       s.x[a] = lanes::cast<int8_t>(lanes::select(live, nx, x));
       s.y[a] = lanes::cast<int8_t>(lanes::select(live, ny, y));
       // Gather: the nearest non-empty node in range, strict < keeping the lower node index on ties.
-      const M gathering = live & (act == I(5));
+      const auto gathering = live & (act == I(5));
       I best = I(-1), best_d2 = I(kGatherRange2 + 1);
       for (int n = 0; n < kNodes; ++n) {
         const I ex = lanes::cast<int32_t>(s.node_x[n]) - x, ey = lanes::cast<int32_t>(s.node_y[n]) - y;
         const I d2 = ex * ex + ey * ey;
-        const M closer = (s.node_amount[n] > I8(0)) & (d2 < best_d2);
+        const auto closer = (s.node_amount[n] > I8(0)) & (d2 < best_d2);
         best = lanes::select(closer, I(n), best);
         best_d2 = lanes::select(closer, d2, best_d2);
       }
@@ -161,7 +162,7 @@ struct Foraging {
       const V after = before + lanes::cast<Real>(taken) - kStepCost;
       const I hungry = lanes::cast<int32_t>(s.hungry[a]);
       const I hungry_next = lanes::select(after <= V(0), hungry + 1, I(0));
-      const M died = live & (hungry_next >= I(kStarveSteps));
+      const auto died = live & (hungry_next >= I(kStarveSteps));
       s.energy[a] = lanes::select(live, after, before);
       s.hungry[a] = lanes::cast<int8_t>(lanes::select(live, hungry_next, hungry));
       const V bonus = lanes::select(died, V(-kDeathPenalty), V(kAliveBonus));
@@ -192,7 +193,7 @@ struct Foraging {
   }
   template <class V>
   SIMKIT_HD static lanes::Mask<V> agent_terminated(const StateOf<V>& s, int a) {
-    return !alive(s, a);
+    return lanes::Mask<V>(!alive(s, a));
   }
 
   // Every agent's observation: emit(a, cols) with cols[kObsDim] for agent a. grid: kGridCells x W
