@@ -127,7 +127,6 @@ struct Foraging {
   template <class V, class Actions>
   SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, Actions& action, RandomStream<V>& rng) {
     using I = lanes::Int<V>;
-    using I8 = lanes::Int8<V>;
     using M = lanes::Mask<V>;
     M any_alive = M(false);
     V total = V(0);
@@ -143,20 +142,20 @@ struct Foraging {
       s.y[a] = lanes::cast<int8_t>(lanes::select(live, ny, y));
       // Gather: the nearest non-empty node in range, strict < keeping the lower node index on ties.
       const auto gathering = live & (act == I(5));
-      I best = I(-1), best_d2 = I(kGatherRange2 + 1);
-      for (int n = 0; n < kNodes; ++n) {
-        const I ex = lanes::cast<int32_t>(s.node_x[n]) - x, ey = lanes::cast<int32_t>(s.node_y[n]) - y;
-        const I d2 = ex * ex + ey * ey;
-        const auto closer = (s.node_amount[n] > I8(0)) & (d2 < best_d2);
-        best = lanes::select(closer, I(n), best);
-        best_d2 = lanes::select(closer, d2, best_d2);
-      }
-      I taken = I(0);
+      I best = I(-1), best_d2 = I(kGatherRange2 + 1), best_amount = I(0);
       for (int n = 0; n < kNodes; ++n) {
         const I amount = lanes::cast<int32_t>(s.node_amount[n]);
-        const I take = lanes::select(gathering & (best == I(n)), lanes::min(amount, I(kGatherTake)), I(0));
-        s.node_amount[n] = lanes::cast<int8_t>(amount - take);
-        taken = taken + take;
+        const I ex = lanes::cast<int32_t>(s.node_x[n]) - x, ey = lanes::cast<int32_t>(s.node_y[n]) - y;
+        const I d2 = ex * ex + ey * ey;
+        const auto closer = (amount > I(0)) & (d2 < best_d2);
+        best = lanes::select(closer, I(n), best);
+        best_d2 = lanes::select(closer, d2, best_d2);
+        best_amount = lanes::select(closer, amount, best_amount);
+      }
+      const I taken = lanes::select(gathering, lanes::min(best_amount, I(kGatherTake)), I(0));
+      for (int n = 0; n < kNodes; ++n) {
+        const I amount = lanes::cast<int32_t>(s.node_amount[n]);
+        s.node_amount[n] = lanes::cast<int8_t>(lanes::select(best == I(n), amount - taken, amount));
       }
       const V before = s.energy[a];
       const V after = before + lanes::cast<Real>(taken) - kStepCost;
