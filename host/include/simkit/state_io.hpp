@@ -68,20 +68,19 @@ void check_state_values(const double* in, int64_t n, int agents = 1) {
       field = static_cast<Field>(v);
     });
     if constexpr (kMultiAgent<Env>) {
+      // Cells and counts the grid indexes by: checked by the env, field by field.
       if (const char* problem = Env::state_problem(s, agents)) fail(i, problem);
-      continue;
-    } else {
-    if (!discrete) continue;
-    typename Env::Obs obs[Env::kObsDim];
-    Env::observe(params, s, obs);
-    for (int k = 0; k < Env::kObsDim; ++k) {
-      const double o = static_cast<double>(obs[k]);
-      if (!(o >= Env::kObsLow[k] && o <= Env::kObsHigh[k])) {
-        fail(i, "its observation[" + std::to_string(k) + "] = " + detail::state_number(o) +
-                    " is outside the observation space [" + detail::state_number(Env::kObsLow[k]) + ", " +
-                    detail::state_number(Env::kObsHigh[k]) + "]");
+    } else if (discrete) {
+      typename Env::Obs obs[Env::kObsDim];
+      Env::observe(params, s, obs);
+      for (int k = 0; k < Env::kObsDim; ++k) {
+        const double o = static_cast<double>(obs[k]);
+        if (!(o >= Env::kObsLow[k] && o <= Env::kObsHigh[k])) {
+          fail(i, "its observation[" + std::to_string(k) + "] = " + detail::state_number(o) +
+                      " is outside the observation space [" + detail::state_number(Env::kObsLow[k]) + ", " +
+                      detail::state_number(Env::kObsHigh[k]) + "]");
+        }
       }
-    }
     }
   }
 }
@@ -91,7 +90,8 @@ void doubles_to_states(const double* in, int64_t n, const StateColumns<Env>& col
   check_state_values<Env>(in, n, cols.agents);
   for (int64_t i = 0; i < n; ++i) {
     typename Env::State s;
-    StateColumns<Env>::visit(s, cols.agents, [&](const char*, auto& v) { v = static_cast<std::remove_reference_t<decltype(v)>>(*in++); });
+    StateColumns<Env>::visit(s, cols.agents,
+                             [&](const char*, auto& v) { v = static_cast<std::remove_reference_t<decltype(v)>>(*in++); });
     cols.store(static_cast<size_t>(i), s);
   }
 }
