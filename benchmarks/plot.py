@@ -108,6 +108,30 @@ def plot_throughput_scaling(rows: list[dict]):
     return _finish(fig, rows, "Throughput scaling: env steps/s vs num_envs (best chunk)")
 
 
+def plot_agent_scaling(rows: list[dict]):
+    """Multi-agent envs: agent steps/s vs agents per env (num_agents), one line per (env, backend,
+    num_envs); the best chunk at each point."""
+    rows = [r for r in rows if (number(r.get("num_agents")) or 1) > 1 and number(r.get("agent_steps_per_s"))]
+    if not rows:
+        return None
+    series = defaultdict(dict)
+    for r in rows:
+        g = (r.get("env"), _backend(r), int(number(r["num_envs"])))
+        n = number(r["num_agents"])
+        series[g][n] = max(series[g].get(n, 0), number(r["agent_steps_per_s"]))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for (env, backend, envs), pts in sorted(series.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
+        xs = sorted(pts)
+        ax.plot(xs, [pts[x] for x in xs], marker="o", label=_label(env, backend, f"{envs:g} envs"))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("agents per env (num_agents)")
+    ax.set_ylabel("throughput (agent steps/s)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(fig, rows, "Multi-agent scaling: agent steps/s vs agents per env (statistics only)")
+
+
 def plot_scaling_efficiency(rows: list[dict]):
     """steps/s vs threads and parallel efficiency, per (env, backend, precision, num_envs) measured at
     two or more thread counts."""
@@ -305,6 +329,7 @@ def make_plots(paths, out_dir) -> list[Path]:
     figures = {
         "throughput_scaling": (plot_throughput_scaling(data["throughput"]), "throughput CSVs"),
         "scaling_efficiency": (plot_scaling_efficiency(data["throughput"]), "throughput CSVs with 2+ thread counts"),
+        "agent_scaling": (plot_agent_scaling(data["throughput"]), "throughput CSVs of a multi-agent env"),
         "memory_scaling": (plot_memory_scaling(data["memory"]), "memory-profile CSVs with 2+ num_envs"),
         "chunk_sensitivity": (plot_chunk_sensitivity(data["throughput"], data["memory"]), "CSVs with 2+ chunk sizes"),
         "library_comparison": (plot_library_comparison(data["compare"]), "compare CSVs"),

@@ -102,7 +102,8 @@ __global__ void __launch_bounds__(kBlock)
     Words4<uint32_t> words{};
     for (int k = 0; k < steps; ++k) {
       const uint64_t t = t0 + static_cast<uint64_t>(k);
-      if (k == 0 || t % Policy::kStepsPerBlock == 0) words = Policy::draw(key, env, t);
+      // Multi-agent envs draw their agents' actions inside the step (AgentPolicy).
+      if (!kMultiAgent<Env> && (k == 0 || t % Policy::kStepsPerBlock == 0)) words = Policy::draw(key, env, t);
       const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(t));
       bool done;
       if constexpr (kTrajectory) {
@@ -114,6 +115,7 @@ __global__ void __launch_bounds__(kBlock)
       }
       if (done) {
         stats.count(elapsed, ret);
+        if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(Env::agents_alive(p, s));
         reset_one<Env>(p, e, env, t + 1, s, elapsed, ret);
       }
     }
@@ -142,7 +144,11 @@ __global__ void __launch_bounds__(kBlock)
     v.state.store(row, s);
     v.needs_reset[row] = 0;
   }
-  if (out.obs) put_obs<Env>(p, s, out.obs, ContiguousRows{row});
+  if constexpr (kMultiAgent<Env>) {
+    if (out.obs) put_agent_obs<Env>(p, s, out.obs, out.grid + row * Env::kGridCells, ContiguousRows{row}, 1u);
+  } else {
+    if (out.obs) put_obs<Env>(p, s, out.obs, ContiguousRows{row});
+  }
   if constexpr (kHasInfo<Env>) {
     if (out.info) put_info<Env>(p, s, out.info, out.n_info, ContiguousRows{row});
   }
@@ -164,7 +170,14 @@ __global__ void __launch_bounds__(kBlock)
   Real ret = v.episode_return[row];
   bool needs_reset = v.needs_reset[row] != 0;
   const ContiguousRows rows{row};
-  if (api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset, actions[row], out, rows)) {
+  if constexpr (kMultiAgent<Env>) {
+    StepBuffersView<Env> mine = out;
+    mine.grid = out.grid + row * Env::kGridCells;  // this thread's world
+    const AgentActions<Real> agent_actions{actions, static_cast<int32_t>(row) * p.num_agents};
+    if (api_step_transition_agents<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset, agent_actions, mine, rows)) {
+      api_step_finish_agents<Env, kMode>(p, e, env, t, s, elapsed, ret, mine, rows);
+    }
+  } else if (api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset, actions[row], out, rows)) {
     api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
   }
   v.state.store(row, s);
@@ -217,7 +230,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
                         describe_shortfall(req, plan));
     }
     const size_t n = static_cast<size_t>(c.num_envs);
-    state_ = DeviceBuffer<unsigned char>(StateColumns<Env>::bytes_per_env() * n);
+    state_ = DeviceBuffer<unsigned char>(StateColumns<Env>::bytes_per_env(agents_) * n);
     elapsed_ = DeviceBuffer<uint32_t>(n);
     episode_return_ = DeviceBuffer<Real>(n);
     needs_reset_ = DeviceBuffer<uint8_t>(n);
@@ -252,11 +265,11 @@ class CudaSimulator final : public SimulatorBase<Env> {
     std::vector<unsigned char> host(state_.size());
     copy_to_host(host.data(), state_.get(), host.size(), stream_);
     stream_.synchronize();
-    states_to_doubles<Env>(StateColumns<Env>{host.data(), static_cast<size_t>(num_envs())}, num_envs(), out);
+    states_to_doubles<Env>(StateColumns<Env>{host.data(), static_cast<size_t>(num_envs()), agents_}, num_envs(), out);
   }
   void set_state(const double* in) override {
     std::vector<unsigned char> host(state_.size());
-    doubles_to_states<Env>(in, num_envs(), StateColumns<Env>{host.data(), static_cast<size_t>(num_envs())});
+    doubles_to_states<Env>(in, num_envs(), StateColumns<Env>{host.data(), static_cast<size_t>(num_envs()), agents_});
     copy_to_device(state_.get(), host.data(), host.size(), stream_);
     stream_.synchronize();
   }
@@ -297,6 +310,8 @@ class CudaSimulator final : public SimulatorBase<Env> {
     out.obs = obs ? step_dev_.obs.get() : nullptr;
     out.info = want_info ? step_dev_.info.get() : nullptr;
     out.n_info = this->n_info();
+    out.num_envs = n;
+    out.grid = step_dev_.grid.get();
     launch_reset(false, dmask, out);
     if (obs) copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
     if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
@@ -309,7 +324,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
 
   void run_step(const Action* a, const StepBuffers& out) override {
     ensure_step_buffers();
-    const size_t n = static_cast<size_t>(num_envs());
+    const size_t n = static_cast<size_t>(num_envs()) * static_cast<size_t>(agents_);  // rows
     const AutoresetMode mode = config_.autoreset;
     const bool same_step = mode == AutoresetMode::kSameStep;
     const bool want_info = out.info != nullptr && this->n_info() > 0;
@@ -322,7 +337,9 @@ class CudaSimulator final : public SimulatorBase<Env> {
                                     same_step ? step_dev_.final_obs.get() : nullptr,
                                     same_step ? step_dev_.has_final.get() : nullptr,
                                     step_dev_.info.get(),  // always written by envs with info fields
-                                    this->n_info()};
+                                    this->n_info(),
+                                    num_envs(),
+                                    step_dev_.grid.get()};
     with_autoreset_mode(mode, [&](auto mode_tag) {
       api_step_kernel<Env, decltype(mode_tag)::value><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
           params_, engine_, batch_view(), num_envs(), t_, step_dev_.actions.get(), dout);
@@ -381,13 +398,15 @@ class CudaSimulator final : public SimulatorBase<Env> {
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated, has_final, mask;
     DeviceBuffer<double> info;
+    DeviceBuffer<int8_t> grid;  // multi-agent envs: Env::kGridCells bytes per env
   };
 
-  size_t obs_count() const { return static_cast<size_t>(num_envs()) * Env::kObsDim; }
+  size_t rows() const { return static_cast<size_t>(num_envs()) * static_cast<size_t>(agents_); }
+  size_t obs_count() const { return rows() * Env::kObsDim; }
   size_t info_count() const { return static_cast<size_t>(num_envs()) * static_cast<size_t>(this->n_info()); }
   BatchView<Env> batch_view() const {
-    return {StateColumns<Env>{state_.get(), static_cast<size_t>(num_envs())}, elapsed_.get(), episode_return_.get(),
-            needs_reset_.get()};
+    return {StateColumns<Env>{state_.get(), static_cast<size_t>(num_envs()), agents_}, elapsed_.get(),
+            episode_return_.get(), needs_reset_.get()};
   }
 
   void launch_reset(bool only_pending, const uint8_t* mask, const StepBuffersView<Env>& out) {
@@ -400,23 +419,29 @@ class CudaSimulator final : public SimulatorBase<Env> {
   void ensure_step_buffers() {
     if (!step_dev_.obs.empty()) return;
     const size_t n = static_cast<size_t>(num_envs());
-    step_dev_.actions = DeviceBuffer<Action>(n);
+    const size_t r = rows();  // per-agent buffers
+    step_dev_.actions = DeviceBuffer<Action>(r);
     step_dev_.obs = DeviceBuffer<Obs>(obs_count());
-    step_dev_.reward = DeviceBuffer<Real>(n);
-    step_dev_.terminated = DeviceBuffer<uint8_t>(n);
-    step_dev_.truncated = DeviceBuffer<uint8_t>(n);
+    step_dev_.reward = DeviceBuffer<Real>(r);
+    step_dev_.terminated = DeviceBuffer<uint8_t>(r);
+    step_dev_.truncated = DeviceBuffer<uint8_t>(r);
     step_dev_.mask = DeviceBuffer<uint8_t>(n);
-    staging_actions_ = PinnedBuffer<Action>(n);
+    staging_actions_ = PinnedBuffer<Action>(r);
     staging_obs_ = PinnedBuffer<Obs>(obs_count());
-    staging_reward_ = PinnedBuffer<Real>(n);
-    staging_flags_ = PinnedBuffer<uint8_t>(n);
-    staging_flags2_ = PinnedBuffer<uint8_t>(n);
+    staging_reward_ = PinnedBuffer<Real>(r);
+    staging_flags_ = PinnedBuffer<uint8_t>(std::max(n, r));  // reset masks (per env) and flags (per row)
+    staging_flags2_ = PinnedBuffer<uint8_t>(r);
     staging_seeds_ = PinnedBuffer<uint64_t>(n);
+    if constexpr (kMultiAgent<Env>) {
+      // One observation grid per world (thread), zero between observations.
+      step_dev_.grid = DeviceBuffer<int8_t>(n * Env::kGridCells);
+      SIMKIT_CUDA_CHECK(cudaMemsetAsync(step_dev_.grid.get(), 0, step_dev_.grid.bytes(), stream_.get()));
+    }
     if (config_.autoreset == AutoresetMode::kSameStep) {
       step_dev_.final_obs = DeviceBuffer<Obs>(obs_count());
-      step_dev_.has_final = DeviceBuffer<uint8_t>(n);
+      step_dev_.has_final = DeviceBuffer<uint8_t>(r);
       staging_final_obs_ = PinnedBuffer<Obs>(obs_count());
-      staging_has_final_ = PinnedBuffer<uint8_t>(n);
+      staging_has_final_ = PinnedBuffer<uint8_t>(r);
     }
     if (this->n_info() > 0) {
       step_dev_.info = DeviceBuffer<double>(info_count());
@@ -488,6 +513,10 @@ class CudaSimulator final : public SimulatorBase<Env> {
 
   RolloutStats run(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) {
     const int64_t n = num_envs();
+    if (kMultiAgent<Env> && on_chunk) {
+      throw ConfigError(std::string("trajectory mode does not support the multi-agent env ") + Env::kId +
+                        " yet: use statistics mode or the step API");
+    }
     const uint64_t chunk_u = static_cast<uint64_t>(chunk);
     if (on_chunk && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min(chunk_u, steps)));
     SIMKIT_CUDA_CHECK(cudaMemsetAsync(block_stats_.get(), 0, block_stats_.bytes(), stream_.get()));
@@ -536,6 +565,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
   }
 
   double last_seconds_ = -1;
+  int agents_ = agent_count<Env>(params_);  // per env
 
   Stream stream_;       // all work of this simulator
   Stream copy_stream_;  // trajectory D2H copies, overlapping the next chunk

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup_arg, "untimed batch steps before timing (at most --seconds long)")
       ->capture_default_str();
   app.add_option("--repeat", repeat_arg, "timed repeats; the median is reported (default 3, 1 with --full)");
-  app.add_option("--param", param_args, "env parameter as name=value (repeatable), e.g. safety=0");
+  app.add_option("--param", param_args,
+                 "env parameter as name=value (repeatable), e.g. safety=0; name=v1,v2 sweeps the values");
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
   app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
   app.add_flag("--list-envs", list, "print the registered envs and exit");
@@ -126,12 +127,25 @@ int main(int argc, char** argv) {
     base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
     base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, kMaxRepeat));
     if (!steps_arg.empty()) base.steps = static_cast<uint64_t>(cli::parse_count("steps", steps_arg, 1, INT64_MAX));
+    // name=v1,v2,...: one point per combination of the listed values (a sweep, e.g. num_agents=10,30,100).
+    std::vector<std::map<std::string, double>> param_sets{{}};
     for (const auto& kv : param_args) {
       const size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) throw ConfigError("param must be name=value (got '" + kv + "')");
-      base.params[kv.substr(0, eq)] = cli::parse_number("param " + kv.substr(0, eq), kv.substr(eq + 1));
+      const std::string name = kv.substr(0, eq);
+      std::vector<std::map<std::string, double>> next;
+      for (const auto& text : cli::split_list("param " + name, {kv.substr(eq + 1)})) {
+        const double value = cli::parse_number("param " + name, text);
+        for (auto set : param_sets) {
+          set[name] = value;
+          next.push_back(std::move(set));
+        }
+      }
+      param_sets = std::move(next);
     }
-    for (const auto& e : env_args) check_params(e, precision, base.params);
+    for (const auto& e : env_args) {
+      for (const auto& set : param_sets) check_params(e, precision, set);
+    }
     base.seconds = seconds_arg.empty() ? (full ? 0.5 : 2.0) : cli::parse_positive("seconds", seconds_arg);
     device = resolve_device(device_choice, cpu::resolve_threads(threads));  // logs its choice: after the checks
 #if SIMKIT_HAS_MPI
@@ -140,9 +154,11 @@ int main(int argc, char** argv) {
     if (device == Device::kCpu) selected_simd_target();  // SIMKIT_SIMD names an available target
     base.device = device;
     for (const auto& e : env_args) {
+      for (const auto& set : param_sets) {
       for (int64_t n : sizes) {
         for (int64_t c : chunks) {
           ThroughputSpec p = base;
+          p.params = set;
           p.env_id = e;
           p.num_envs = n;
           p.chunk = static_cast<int>(c);
@@ -157,6 +173,7 @@ int main(int argc, char** argv) {
           p.num_envs = n;
           points.push_back(p);
         }
+      }
       }
     }
   } catch (const ConfigError& e) {
@@ -200,8 +217,8 @@ int main(int argc, char** argv) {
       std::printf("resume: %zu of %zu points already in %s\n", before - points.size(), before, output.c_str());
     }
     CsvWriter csv(output, throughput_columns());
-    std::printf("%-26s %-8s %-5s %11s %6s %8s %13s %10s %11s %8s\n", "env", "prec", "dev", "num_envs", "chunk",
-                "batches", "steps/s", "ep_length", "ep_return", "seconds");
+    std::printf("%-26s %-8s %-5s %11s %6s %8s %13s %10s %11s %8s %6s %13s\n", "env", "prec", "dev", "num_envs", "chunk",
+                "batches", "steps/s", "ep_length", "ep_return", "seconds", "agents", "agent_steps/s");
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < points.size(); ++i) {
       // A point that will take longer than 10 s says how long, then every 10 s (stderr: the table
@@ -225,6 +242,7 @@ int main(int argc, char** argv) {
                   to_string(r.spec.precision), to_string(r.spec.device), static_cast<long long>(r.spec.num_envs),
                   r.spec.chunk, static_cast<long long>(r.batches), r.steps_per_second,
                   r.stats.mean_episode_length(), r.stats.mean_episode_return(), r.seconds);
+      std::printf(" %6d %13.4e", r.num_agents, r.steps_per_second * r.num_agents);
       if (points.size() > 1) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("   [%zu/%zu, ETA %.0f s]", i + 1, points.size(), elapsed / (i + 1) * (points.size() - i - 1));

@@ -68,8 +68,9 @@ class CpuSimulator final : public SimulatorBase<Env> {
       : Base(c),
         kernels_(&kernels_for<Env>(selected_target())),
         threads_(resolve_threads(c.threads)),
+        agents_(agent_count<Env>(params_)),
         capacity_(static_cast<size_t>((c.num_envs + kTile - 1) / kTile) * kTile),
-        state_bytes_(StateColumns<Env>::bytes_per_env() * capacity_),
+        state_bytes_(StateColumns<Env>::bytes_per_env(agents_) * capacity_),
         storage_(state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real) + sizeof(uint8_t))) {
     if (capacity_ >= (size_t{1} << 32)) {
       throw ConfigError("num_envs must be below 2^32 - " + std::to_string(kTile) + " per process (got " +
@@ -90,6 +91,10 @@ class CpuSimulator final : public SimulatorBase<Env> {
  protected:
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     const int64_t n = num_envs();
+    if (kMultiAgent<Env> && on_chunk) {
+      throw ConfigError(std::string("trajectory mode does not support the multi-agent env ") + Env::kId +
+                        " yet: use statistics mode or the step API");
+    }
     const int64_t tiles = (n + kTile - 1) / kTile;
     std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
     const BatchView<Env> v = view();
@@ -154,9 +159,13 @@ class CpuSimulator final : public SimulatorBase<Env> {
       info_scratch_.resize(static_cast<size_t>(num_envs()) * static_cast<size_t>(out.n_info));
       out.info = info_scratch_.data();
     }
+    out.num_envs = num_envs();
     const auto step = kernels_->step_block[static_cast<int>(config_.autoreset)];
-    parallel_blocks(num_envs(), [&](int64_t begin, int64_t end) {
-      step(params_, engine_, view(), begin, end, num_envs(), t_, actions, out);
+    prepare_grids();
+    parallel_blocks(num_envs(), [&](int worker, int64_t begin, int64_t end) {
+      StepBuffersView<Env> mine = out;
+      mine.grid = worker_grid(worker);
+      step(params_, engine_, view(), begin, end, num_envs(), t_, actions, mine);
     });
   }
 
@@ -167,10 +176,27 @@ class CpuSimulator final : public SimulatorBase<Env> {
   }
 
  private:
+  // Multi-agent observations: one zeroed grid (Env::kGridCells cells x lanes) per worker thread,
+  // kept between calls (the env leaves it zero).
+  void prepare_grids() {
+    if constexpr (kMultiAgent<Env>) {
+      if (!grids_.empty()) return;
+      grids_.assign(static_cast<size_t>(threads_),
+                    std::vector<int8_t>(static_cast<size_t>(Env::kGridCells) * static_cast<size_t>(kernels_->width)));
+    }
+  }
+  int8_t* worker_grid(int worker) {
+    if constexpr (kMultiAgent<Env>) {
+      return grids_[static_cast<size_t>(worker)].data();
+    } else {
+      return nullptr;
+    }
+  }
+
   BatchView<Env> view() const {
     unsigned char* p = storage_.get();
     BatchView<Env> v;
-    v.state = StateColumns<Env>{p, capacity_};
+    v.state = StateColumns<Env>{p, capacity_, agents_};
     v.elapsed = reinterpret_cast<uint32_t*>(p + state_bytes_);
     v.episode_return = reinterpret_cast<Real*>(p + state_bytes_ + capacity_ * sizeof(uint32_t));
     v.needs_reset = p + state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real));
@@ -179,16 +205,21 @@ class CpuSimulator final : public SimulatorBase<Env> {
 
   void run_reset_range(int64_t begin, int64_t end, const uint8_t* mask, bool only_pending,
                        const StepBuffersView<Env>& out) {
-    parallel_blocks(end - begin, [&](int64_t b, int64_t e) {
-      kernels_->reset_block(params_, engine_, view(), begin + b, begin + e, end, t_, mask, only_pending, out);
+    if (out.obs) prepare_grids();
+    parallel_blocks(end - begin, [&](int worker, int64_t b, int64_t e) {
+      StepBuffersView<Env> mine = out;
+      mine.grid = out.obs ? worker_grid(worker) : nullptr;
+      mine.num_envs = end;
+      kernels_->reset_block(params_, engine_, view(), begin + b, begin + e, end, t_, mask, only_pending, mine);
     });
   }
 
-  // f(begin, end) over [0, n) in blocks of whole tiles, on as many threads as the work is worth.
+  // f(worker, begin, end) over [0, n) in blocks of whole tiles, on as many threads as the work is
+  // worth; worker (0 .. threads - 1) tells which thread's scratch to use.
   template <class F>
   void parallel_blocks(int64_t n, F&& f) const {
     if (threads_ == 1 || n < 2 * kStepEnvsPerThread) {
-      f(0, n);
+      f(0, 0, n);
       return;
     }
     if (!pool_) pool_ = std::make_unique<BlockPool>(threads_ - 1);
@@ -197,12 +228,14 @@ class CpuSimulator final : public SimulatorBase<Env> {
 
   const KernelTable<Env>* kernels_;
   int threads_;
+  int agents_;          // per env
   size_t capacity_;     // envs per column: num_envs rounded up to whole tiles
   size_t state_bytes_;  // all state columns
   AlignedBytes storage_;  // state columns, elapsed, episode return, needs_reset
   std::vector<uint64_t> env_seeds_;
   std::vector<double> info_scratch_;  // info values when the caller asks for none
   mutable std::unique_ptr<BlockPool> pool_;  // started by the first step-API call worth two threads
+  std::vector<std::vector<int8_t>> grids_;  // multi-agent observation grids, one per thread
 };
 
 }  // namespace simkit::cpu

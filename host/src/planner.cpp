@@ -22,20 +22,21 @@ uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
   const EnvInfo& e = r.env;
   const uint64_t info = 8 * e.info_fields.size();  // float64 per info field
   const bool same_step = r.autoreset == AutoresetMode::kSameStep;
+  const uint64_t agents = static_cast<uint64_t>(e.num_agents);  // rows per env of every per-agent buffer
   // the engine: state and bookkeeping, pending-reset flag
   uint64_t bytes = e.env_bytes + 1;
   // the persistent buffers the engine writes into: obs, reward, two flags, actions, info values;
   // same_step: final observations and their flags
-  bytes += e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + info + (same_step ? e.obs_bytes + 1 : 0);
+  bytes += agents * (e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + (same_step ? e.obs_bytes + 1 : 0)) + info;
   // batched spaces: observation Box low/high and their two bounded masks; the action space's arrays
   // (Discrete -> MultiDiscrete nvec/start as int64; Box -> float32 low/high and masks)
-  bytes += 2 * e.obs_bytes + 2 * static_cast<uint64_t>(e.obs_dim) + (e.discrete ? 16 : 10);
+  bytes += agents * (2 * e.obs_bytes + 2 * static_cast<uint64_t>(e.obs_dim) + (e.discrete ? 16 : 10));
   // the caller's actions from action_space.sample(): int64 values; for a Box its float64 draws and
   // masks too (measured: 32)
-  bytes += e.discrete ? 8 : 32;
+  bytes += agents * (e.discrete ? 8 : 32);
   // per step, the returned arrays of this step and the last one (still referenced while the new ones
   // are made): copies of obs, reward and flags with copy=True; info always, plus one transient copy
-  bytes += (r.step_copies ? 2 * (e.obs_bytes + e.reward_bytes + 2) : 0) + 3 * info;
+  bytes += (r.step_copies ? 2 * agents * (e.obs_bytes + e.reward_bytes + 2) : 0) + 3 * info;
   // same_step, per step and for two steps: the final_obs object array and three masks
   bytes += same_step ? 2 * (8 + 3) : 0;
   return bytes;
@@ -61,7 +62,8 @@ MemoryPlan plan_memory(const MemoryRequest& r) {
     case OutputMode::kTrajectory: {
       // statistics mode + obs, reward, terminated, truncated and action for every step of a chunk,
       // per buffer
-      const uint64_t per_step = r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes;
+      const uint64_t per_step =
+          static_cast<uint64_t>(r.env.num_agents) * (r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes);
       p.per_env_bytes = r.env.env_bytes + 2 + per_step * static_cast<uint64_t>(std::max(r.chunk, 1)) *
                                                   static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
       p.fixed_bytes = 1 << 20;

@@ -69,10 +69,13 @@ void check_env_id(const std::string& env_id) {
   throw ConfigError("unknown env '" + env_id + "'; did you mean '" + sorted.front() + "'? Known envs: " + known);
 }
 
-EnvInfo describe_env(const std::string& env_id, Precision precision) {
+EnvInfo describe_env(const std::string& env_id, Precision precision, const std::map<std::string, double>& params) {
   check_env_id(env_id);
   EnvInfo info;
-  const auto f = [&](auto tag) { info = make_env_info<typename decltype(tag)::type>(); };
+  const auto f = [&](auto tag) {
+    using Env = typename decltype(tag)::type;
+    info = make_env_info<Env>(agent_count<Env>(make_params<Env>(params)));
+  };
   if (precision == Precision::kFloat32) dispatch_env<float>(env_id, f);
   else dispatch_env<double>(env_id, f);
   return info;

@@ -29,7 +29,7 @@ std::string params_text(const std::map<std::string, double>& params) {
 
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   MemoryRequest req;
-  req.env = describe_env(spec.env_id, spec.precision);
+  req.env = describe_env(spec.env_id, spec.precision, spec.params);
   req.num_envs = spec.num_envs;
   req.chunk = spec.chunk;
   req.mode = mode;
@@ -112,6 +112,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     c.params = spec.params;
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
+    r.num_agents = sim->info().num_agents;
     PiecePacer pacer(spec.chunk);
     // Up to `max_steps` batch steps in pieces, stopping once `seconds` of work have been done (at least
     // one piece); adds them to `stats` and returns the time they took: device time (CUDA events on the
@@ -212,7 +213,8 @@ std::vector<std::string> throughput_columns() {
   return concat(citation_columns(),
                 {"sm_count", "num_envs", "chunk", "batches", "steps", "env_steps", "seconds", "steps_per_s",
                  "best_steps_per_s", "repeat", "warmup", "seed", "episodes", "mean_episode_length",
-                 "mean_episode_return", "params", "ranks", "rank_devices"});
+                 "mean_episode_return", "params", "ranks", "rank_devices", "num_agents", "agent_steps_per_s",
+                 "mean_agent_return", "mean_agents_alive"});
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
@@ -236,7 +238,11 @@ std::vector<std::string> throughput_row(const ThroughputResult& r) {
                  fmt(r.stats.mean_episode_return(), "%.17g"),  // every bit: runs over any number of ranks agree exactly
                  params_text(r.spec.params),
                  std::to_string(r.ranks),
-                 r.rank_devices.empty() ? r.device_name : r.rank_devices});
+                 r.rank_devices.empty() ? r.device_name : r.rank_devices,
+                 std::to_string(r.num_agents),
+                 fmt(r.steps_per_second * r.num_agents, "%.6e"),
+                 fmt(r.stats.mean_episode_return() / r.num_agents),
+                 fmt(r.stats.mean_agents_alive())});
 }
 
 }  // namespace simkit

@@ -1,5 +1,10 @@
 """SimkitVectorEnv: a gymnasium.vector.VectorEnv over the simkit engine.
 
+Multi-agent envs (Foraging-v0, ``num_agents=N``): the vector env runs over every agent of every world,
+batch-major as PufferLib and Madrona export them: row ``world * N + agent`` of observations, actions,
+rewards and flags, so ``num_envs`` is worlds x N (``num_worlds`` and ``num_agents`` give the two). Seeds,
+``reset_mask``, states and elapsed steps are per world.
+
 Buffers: the engine writes observations, rewards and flags straight into numpy arrays this object owns
 (no copies on the way). By default ``step``/``reset`` return fresh copies of them, so results stay valid
 after the next call. With ``copy=False`` they return the persistent arrays themselves: zero-copy and
@@ -88,7 +93,8 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             draws in one process with the same seed.
         total_envs: the envs of every process together (default ``env_offset + num_envs``); rollouts
             are cut into pieces by it, so their statistics merge to one process's bit for bit.
-        **env_kwargs: env parameters by name (``param_names``), e.g. ``sutton_barto_reward=1``.
+        **env_kwargs: env parameters by name (``param_names``), e.g. ``sutton_barto_reward=1``; for
+            multi-agent envs ``num_agents`` (agents per world).
     """
 
     def __init__(
@@ -124,7 +130,10 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         for name, value in env_kwargs.items():
             if name not in info["param_names"]:
                 raise ValueError(f"unknown parameter {name!r} for {env_id}; known: {', '.join(info['param_names'])}")
-            params[name] = check_number(f"parameter {name!r}", value)
+            if name == "num_agents":
+                params[name] = check_int("num_agents", value, 1, info["max_agents"])
+            else:
+                params[name] = check_number(f"parameter {name!r}", value)
         self._seed: int | tuple[int, ...] = _entropy_seed() if seed is None else _check_seed(seed)
         self._params = dict(zip(info["param_names"], info["param_defaults"])) | params  # as made
 
@@ -134,6 +143,9 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
                                     env_offset, total_envs)
         self._info = self._sim.info
         self.env_id = env_id
+        self.num_worlds = num_envs
+        self.num_agents = self._info["num_agents"]
+        num_envs *= self.num_agents  # rows: world * num_agents + agent
         self.num_envs = num_envs
         self.env_offset = env_offset
         self.total_envs = total_envs
@@ -163,14 +175,18 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
 
-        n, d = num_envs, self._info["obs_dim"]
+        n, d = num_envs, tuple(self._info["obs_shape"])
+        if len(d) > 1:
+            self.single_observation_space = spaces.Box(low.reshape(d).astype(obs_dtype), high.reshape(d).astype(obs_dtype),
+                                                       dtype=obs_dtype)
+            self.observation_space = batch_space(self.single_observation_space, num_envs)
         reward_dtype = np.float32 if precision == "float32" else np.float64
-        self._obs = np.zeros((n, d), dtype=obs_dtype)
+        self._obs = np.zeros((n, *d), dtype=obs_dtype)
         self._reward = np.zeros(n, dtype=reward_dtype)
         self._terminated = np.zeros(n, dtype=np.uint8)
         self._truncated = np.zeros(n, dtype=np.uint8)
         same_step = mode == "same_step"
-        self._final_obs = np.zeros((n, d), dtype=obs_dtype) if same_step else None
+        self._final_obs = np.zeros((n, *d), dtype=obs_dtype) if same_step else None
         self._has_final = np.zeros(n, dtype=np.uint8) if same_step else None
         self._info_fields = list(self._info["info_fields"])
         self._info_values = np.zeros((n, len(self._info_fields)), dtype=np.float64) if self._info_fields else None
@@ -185,7 +201,7 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
 
         ``seed``: an int seeds every env (env i draws from (seed, i)); a list gives each env its own
         seed; ``None`` continues the current random streams. ``options``: ``reset_mask`` (bool array of
-        shape (num_envs,)) and the env's Gymnasium reset options: ``low``/``high`` (CartPole,
+        shape (num_worlds,)) and the env's Gymnasium reset options: ``low``/``high`` (CartPole,
         MountainCar, MountainCarContinuous, Acrobot) or ``x_init``/``y_init`` (Pendulum). As in
         Gymnasium's envs, they apply to this reset only (later resets and autoresets use the values
         make_vec was given, as SyncVectorEnv's autoresets do), and one given alone keeps the other's
@@ -199,8 +215,8 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             mask = options.pop("reset_mask", None)
             if mask is not None:
                 mask = np.asarray(mask)
-                if mask.shape != (self.num_envs,) or mask.dtype != np.bool_:
-                    raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                if mask.shape != (self.num_worlds,) or mask.dtype != np.bool_:
+                    raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_worlds},), "
                                      f"got {mask.dtype} {mask.shape}")
                 mask = np.ascontiguousarray(mask, dtype=np.uint8)
             once = self._params_from_options(options)
@@ -267,16 +283,16 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         """Overwrite every env's state (shape (num_envs, len(state_fields))) and optionally the steps
         taken in the current episode (shape (num_envs,), for truncation)."""
         state = np.asarray(state, dtype=np.float64)
-        expected = (self.num_envs, len(self._info["state_fields"]))
+        expected = (self.num_worlds, len(self._info["state_fields"]))
         if state.shape != expected:
             raise ValueError(f"state must have shape {expected}, got {state.shape}")
         if not np.all(np.isfinite(state)):
             raise ValueError("state contains NaN or inf")
         if elapsed is not None:
             elapsed = np.asarray(elapsed)
-            if (elapsed.shape != (self.num_envs,) or not np.issubdtype(elapsed.dtype, np.integer)
+            if (elapsed.shape != (self.num_worlds,) or not np.issubdtype(elapsed.dtype, np.integer)
                     or np.any(elapsed < 0) or np.any(elapsed > _MAX_ELAPSED)):
-                raise ValueError(f"elapsed must be integers in [0, {_MAX_ELAPSED}] with shape ({self.num_envs},), "
+                raise ValueError(f"elapsed must be integers in [0, {_MAX_ELAPSED}] with shape ({self.num_worlds},), "
                                  f"got {elapsed.dtype} {elapsed.shape}")
         self._sim.set_state(state)  # checks every value first (ValueError naming the row and field)
         if elapsed is not None:
@@ -318,8 +334,8 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         if seed is None:
             return [] if self._has_reset else [self._seed]
         if isinstance(seed, (list, tuple, np.ndarray)):
-            if len(seed) != self.num_envs:
-                raise ValueError(f"seed list must have num_envs={self.num_envs} entries, got {len(seed)}")
+            if len(seed) != self.num_worlds:
+                raise ValueError(f"seed list must have num_envs={self.num_worlds} entries (one per world), got {len(seed)}")
             return [_check_seed(s) for s in seed]
         return [_check_seed(seed)]
 
@@ -338,7 +354,8 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         n = self.num_envs
         if self._info["discrete"]:
             if a.shape != (n,):
-                raise ValueError(f"actions must have shape ({n},) for {self.env_id}, got {a.shape}")
+                rows = f" (num_envs * num_agents = {self.num_worlds} * {self.num_agents})" if self.num_agents > 1 else ""
+                raise ValueError(f"actions must have shape ({n},){rows} for {self.env_id}, got {a.shape}")
             if not np.issubdtype(a.dtype, np.integer):
                 raise ValueError(f"actions must be integers for {self.env_id} (Discrete), got dtype {a.dtype}")
             k = self._info["num_actions"]

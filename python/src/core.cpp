@@ -25,6 +25,7 @@ py::dict env_info_dict(const EnvInfo& i) {
   d["id"] = i.id;
   d["precision"] = to_string(i.precision);
   d["obs_dim"] = i.obs_dim;
+  d["obs_shape"] = i.obs_shape;
   d["obs_dtype"] = i.obs_dtype;
   d["obs_low"] = i.obs_low;
   d["obs_high"] = i.obs_high;
@@ -38,6 +39,8 @@ py::dict env_info_dict(const EnvInfo& i) {
   d["param_defaults"] = i.param_defaults;
   d["info_fields"] = i.info_fields;
   d["env_bytes"] = i.env_bytes;
+  d["num_agents"] = i.num_agents;
+  d["max_agents"] = i.max_agents;
   return d;
 }
 
@@ -54,6 +57,7 @@ py::dict stats_dict(const RolloutStats& s) {
   d["return_sum"] = s.episodes.return_sum;
   d["return_partials"] = s.returns().partials();
   d["return_special"] = s.returns().special();
+  d["mean_agents_alive"] = s.mean_agents_alive();
   return d;
 }
 
@@ -179,7 +183,7 @@ class PySimulator {
     if (num_envs <= 0) throw ConfigError("num_envs must be at least 1 (got " + std::to_string(num_envs) + ")");
     const Device d = resolve_device(parse_device(device), cpu::resolve_threads(threads));
     MemoryRequest req;
-    req.env = describe_env(env_id, c.precision);
+    req.env = describe_env(env_id, c.precision, params);
     req.num_envs = num_envs;
     req.free_bytes = free_bytes(d);
     // On the CPU, the host bytes of the engine and of vector.py's buffers, copies and spaces. (On CUDA
@@ -203,7 +207,7 @@ class PySimulator {
              std::optional<py::array> info) {
     const EnvInfo& i = sim_->info();
     const int64_t n = num_envs();
-    void* o = data_of<void>(obs, static_cast<size_t>(n) * i.obs_bytes, "obs");
+    void* o = data_of<void>(obs, static_cast<size_t>(n) * static_cast<size_t>(i.num_agents) * i.obs_bytes, "obs");
     const uint8_t* m = mask ? data_of<uint8_t>(*mask, static_cast<size_t>(n), "mask") : nullptr;
     double* in = info ? data_of<double>(*info, static_cast<size_t>(n) * i.info_fields.size() * sizeof(double), "info")
                       : nullptr;
@@ -215,14 +219,15 @@ class PySimulator {
             std::optional<py::array> final_obs, std::optional<py::array> has_final, std::optional<py::array> info) {
     const EnvInfo& i = sim_->info();
     const size_t n = static_cast<size_t>(num_envs());
+    const size_t rows = n * static_cast<size_t>(i.num_agents);  // batch-major: env * num_agents + agent
     StepBuffers b;
-    const void* a = data_of<void>(actions, n * i.action_bytes, "actions");
-    b.obs = data_of<void>(obs, n * i.obs_bytes, "obs");
-    b.reward = data_of<void>(reward, n * i.reward_bytes, "reward");
-    b.terminated = data_of<uint8_t>(terminated, n, "terminated");
-    b.truncated = data_of<uint8_t>(truncated, n, "truncated");
-    if (final_obs) b.final_obs = data_of<void>(*final_obs, n * i.obs_bytes, "final_obs");
-    if (has_final) b.has_final = data_of<uint8_t>(*has_final, n, "has_final");
+    const void* a = data_of<void>(actions, rows * i.action_bytes, "actions");
+    b.obs = data_of<void>(obs, rows * i.obs_bytes, "obs");
+    b.reward = data_of<void>(reward, rows * i.reward_bytes, "reward");
+    b.terminated = data_of<uint8_t>(terminated, rows, "terminated");
+    b.truncated = data_of<uint8_t>(truncated, rows, "truncated");
+    if (final_obs) b.final_obs = data_of<void>(*final_obs, rows * i.obs_bytes, "final_obs");
+    if (has_final) b.has_final = data_of<uint8_t>(*has_final, rows, "has_final");
     if (info) b.info = data_of<double>(*info, n * i.info_fields.size() * sizeof(double), "info");
     py::gil_scoped_release release;
     sim_->step(a, b);
@@ -391,9 +396,10 @@ py::list devices_py() {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "simkit engine (private; use the simkit package)";
   m.def("env_ids", &env_ids);
-  m.def("describe_env", [](const std::string& id, const std::string& precision) {
-    return env_info_dict(describe_env(id, parse_precision(precision)));
-  });
+  m.def("describe_env", [](const std::string& id, const std::string& precision,
+                           const std::map<std::string, double>& params) {
+    return env_info_dict(describe_env(id, parse_precision(precision), params));
+  }, py::arg("env_id"), py::arg("precision"), py::arg("params") = std::map<std::string, double>{});
   m.def("check_env_id", &check_env_id);
   m.def("devices", &devices_py);
   m.def("cuda_status", [] {

@@ -18,13 +18,13 @@ EngineEnvs::EngineEnvs(const std::string& id, Precision precision, int64_t num_e
   c.seed = seed;
   sim_ = make_cpu_simulator(c);
   const EnvInfo& i = sim_->info();
-  const size_t n = static_cast<size_t>(num_envs);
+  const size_t n = static_cast<size_t>(num_envs) * static_cast<size_t>(i.num_agents);  // rows
   obs_raw_.resize(n * i.obs_bytes);
   reward_raw_.resize(n * i.reward_bytes);
   action_raw_.resize(n * i.action_bytes);
   out_.terminated.resize(n);
   out_.truncated.resize(n);
-  out_.info.resize(n * i.info_fields.size());
+  out_.info.resize(static_cast<size_t>(num_envs) * i.info_fields.size());
 }
 
 void EngineEnvs::set_state(const std::vector<double>& rows, const std::vector<uint32_t>& elapsed) {
@@ -40,7 +40,7 @@ std::vector<double> EngineEnvs::state() const {
 
 std::vector<double> EngineEnvs::read_obs() const {
   const EnvInfo& i = sim_->info();
-  std::vector<double> obs(static_cast<size_t>(n_) * static_cast<size_t>(i.obs_dim));
+  std::vector<double> obs(rows() * static_cast<size_t>(i.obs_dim));
   for (size_t k = 0; k < obs.size(); ++k) {
     obs[k] = i.obs_dtype == "int8" ? static_cast<double>(reinterpret_cast<const int8_t*>(obs_raw_.data())[k])
                                    : static_cast<double>(reinterpret_cast<const float*>(obs_raw_.data())[k]);
@@ -78,7 +78,7 @@ const EngineEnvs::Out& EngineEnvs::step(const std::vector<double>& actions) {
   b.info = out_.info.empty() ? nullptr : out_.info.data();
   sim_->step(action_raw_.data(), b);
   out_.obs = read_obs();
-  out_.reward.resize(static_cast<size_t>(n_));
+  out_.reward.resize(rows());
   for (size_t k = 0; k < out_.reward.size(); ++k) {
     out_.reward[k] = i.precision == Precision::kFloat32 ? reinterpret_cast<const float*>(reward_raw_.data())[k]
                                                         : reinterpret_cast<const double*>(reward_raw_.data())[k];

@@ -15,6 +15,7 @@ namespace simkit::testing {
 
 class EngineEnvs {
  public:
+  // Multi-agent envs: every per-env entry is num_agents rows, env * num_agents + agent.
   struct Out {
     std::vector<double> obs;     // num_envs x obs_dim
     std::vector<double> reward;  // num_envs
@@ -29,6 +30,7 @@ class EngineEnvs {
   const EnvInfo& info() const { return sim_->info(); }
   Simulator& sim() { return *sim_; }
   int64_t num_envs() const { return n_; }
+  size_t rows() const { return static_cast<size_t>(n_) * static_cast<size_t>(sim_->info().num_agents); }
 
   // num_envs x state fields; elapsed: steps taken in each env's episode (default unchanged).
   void set_state(const std::vector<double>& rows, const std::vector<uint32_t>& elapsed = {});

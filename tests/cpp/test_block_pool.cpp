@@ -20,7 +20,7 @@ TEST_CASE("a BlockPool runs every block of every run exactly once", "[cpu][threa
     const int64_t n = 1 + (run * 7919) % 10000;
     const int64_t block = 1 + run % 97;
     for (auto& h : hits) h.store(0);
-    pool.run(n, block, [&](int64_t begin, int64_t end) {
+    pool.run(n, block, [&](int, int64_t begin, int64_t end) {
       misshapen += begin % block != 0 || end != std::min(n, begin + block);
       for (int64_t i = begin; i < end; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
     });
@@ -31,11 +31,28 @@ TEST_CASE("a BlockPool runs every block of every run exactly once", "[cpu][threa
   CHECK(misshapen == 0);
 }
 
+TEST_CASE("a BlockPool's worker index names one thread at a time (per-thread scratch)", "[cpu][threads]") {
+  cpu::BlockPool pool(2);
+  std::atomic<bool> busy[3] = {false, false, false};
+  std::atomic<int64_t> bad{0};
+  for (int run = 0; run < 20; ++run) {
+    pool.run(48, 1, [&](int worker, int64_t, int64_t) {
+      if (worker < 0 || worker > 2 || busy[worker].exchange(true)) {
+        ++bad;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      busy[worker].store(false);
+    });
+  }
+  CHECK(bad == 0);
+}
+
 TEST_CASE("a BlockPool run returns only after every block has finished", "[cpu][threads]") {
   cpu::BlockPool pool(1);
   for (int run = 0; run < 20; ++run) {
     std::atomic<int> finished{0};
-    pool.run(64, 1, [&](int64_t, int64_t) {  // slow blocks, so the helper claims some
+    pool.run(64, 1, [&](int, int64_t, int64_t) {  // slow blocks, so the helper claims some
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       finished.fetch_add(1);
     });

@@ -21,6 +21,15 @@
 //     template <class V, class F> SIMKIT_HD static void visit_info(const Params&, const StateOf<V>&, F&&);
 //   };
 //
+// Multi-agent envs (Foraging-v0) add kMaxAgents and Params::num_agents (agents per env, the same
+// for every env of a batch) and change four hooks (see envs/foraging.hpp):
+//   step(p, s, Actions& action, rng)       // action(a): agent a's Int<V> lanes, asked in index order
+//   observe(p, s, int8_t* grid, lane, emit) // emit(a, cols[kObsDim]) per agent; grid: zeroed scratch
+//   visit_state(s, f, agents)              // nodes first, then agents [0, agents): the stored prefix
+//   agent_reward(s, a), agent_terminated(s, a), agents_alive(p, s)
+// Their actions, rewards, flags and observations are batch-major rows env * num_agents + agent;
+// kObsDim is one agent's observation.
+//
 // plus one line in envs.def. V is float/double for one env (CUDA threads, the CPU reference path)
 // or a SIMD batch of envs (the CPU tile loop): write conditions as masks and choices as
 // lanes::select, loops over per-env conditions as "while any lane is still going" under a mask.
@@ -64,6 +73,24 @@ struct InfoProbe {
   SIMKIT_HD void operator()(const char*, const T&) const {}
 };
 }  // namespace detail
+
+template <class Env, class = void>
+struct IsMultiAgent : std::false_type {};
+template <class Env>
+struct IsMultiAgent<Env, std::void_t<decltype(Env::kMaxAgents)>> : std::true_type {};
+template <class Env>
+constexpr bool kMultiAgent = IsMultiAgent<Env>::value;
+
+// Agents per env of a batch: Params::num_agents, or 1.
+template <class Env>
+SIMKIT_HD int agent_count(const typename Env::Params& p) {
+  if constexpr (kMultiAgent<Env>) {
+    return p.num_agents;
+  } else {
+    (void)p;
+    return 1;
+  }
+}
 
 template <class Env, class = void>
 struct HasInfo : std::false_type {};

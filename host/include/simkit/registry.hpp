@@ -40,13 +40,27 @@ bool dispatch_env(const std::string& env_id, F&& f) {
   return false;
 }
 
+template <class Env, class = void>
+struct HasObsShape : std::false_type {};
 template <class Env>
-EnvInfo make_env_info() {
+struct HasObsShape<Env, std::void_t<decltype(Env::kObsShape)>> : std::true_type {};
+
+// agents: per env (multi-agent envs; -1 = the Params default).
+template <class Env>
+EnvInfo make_env_info(int agents = -1) {
   using Real = typename Env::Real;
+  if (agents < 0) agents = agent_count<Env>(typename Env::Params{});
   EnvInfo info;
+  info.num_agents = agents;
+  if constexpr (kMultiAgent<Env>) info.max_agents = Env::kMaxAgents;
   info.id = Env::kId;
   info.precision = std::is_same_v<Real, double> ? Precision::kFloat64 : Precision::kFloat32;
   info.obs_dim = Env::kObsDim;
+  if constexpr (HasObsShape<Env>::value) {
+    for (int extent : Env::kObsShape) info.obs_shape.push_back(extent);
+  } else {
+    info.obs_shape = {Env::kObsDim};
+  }
   info.obs_dtype = std::is_same_v<typename Env::Obs, float> ? "float32" : "int8";
   for (int i = 0; i < Env::kObsDim; ++i) {
     info.obs_low.push_back(Env::kObsLow[i]);
@@ -61,7 +75,7 @@ EnvInfo make_env_info() {
   }
   info.max_episode_steps = Env::kMaxEpisodeSteps;
   typename Env::State s{};
-  Env::visit_state(s, [&](const char* name, auto&) { info.state_fields.push_back(name); });
+  StateColumns<Env>::visit(s, agents, [&](const char* name, auto&) { info.state_fields.push_back(name); });
   typename Env::Params p{};
   Env::visit_params(p, [&](const char* name, auto& value) {
     info.param_names.push_back(name);
@@ -70,7 +84,7 @@ EnvInfo make_env_info() {
   if constexpr (kHasInfo<Env>) {
     Env::visit_info(p, s, [&](const char* name, const auto&) { info.info_fields.push_back(name); });
   }
-  info.state_bytes = StateColumns<Env>::bytes_per_env();
+  info.state_bytes = StateColumns<Env>::bytes_per_env(agents);
   info.env_bytes = info.state_bytes + sizeof(uint32_t) + sizeof(Real);  // + elapsed and episode return
   info.obs_bytes = sizeof(typename Env::Obs) * Env::kObsDim;
   info.action_bytes = sizeof(ActionScalar<Env>);
@@ -94,8 +108,17 @@ std::string number_text(T v) {
 // A parameter value that fits its field: integer and bool fields are 0/1 switches in every registered
 // env (euler, sutton_barto_reward, book, safety, target), floating fields take finite values of their
 // type. Checked before the cast, which would truncate 0.9 to 0 or be undefined for 1e300.
-template <class Field>
+template <class Env, class Field>
 void check_param_value(const char* env_id, const std::string& name, double value) {
+  if constexpr (kMultiAgent<Env>) {
+    if (name == "num_agents") {
+      if (!(value >= 1 && value <= Env::kMaxAgents && value == std::floor(value))) {
+        throw ConfigError("num_agents of " + std::string(env_id) + " must be a whole number in [1, " +
+                          std::to_string(Env::kMaxAgents) + "] (got " + number_text(value) + ")");
+      }
+      return;
+    }
+  }
   if constexpr (std::is_floating_point_v<Field>) {
     if (!(std::fabs(value) <= static_cast<double>(std::numeric_limits<Field>::max()))) {
       throw ConfigError("parameter '" + name + "' of " + env_id + " must be a finite number (got " +
@@ -132,7 +155,7 @@ typename Env::Params make_params(const std::map<std::string, double>& values) {
     Env::visit_params(p, [&, &name = name, &value = value](const char* field, auto& ref) {
       using Field = std::remove_reference_t<decltype(ref)>;
       if (name == field) {
-        detail::check_param_value<Field>(Env::kId, name, value);
+        detail::check_param_value<Env, Field>(Env::kId, name, value);
         ref = static_cast<Field>(value);
         found = true;
       }
@@ -148,7 +171,8 @@ typename Env::Params make_params(const std::map<std::string, double>& values) {
   return p;
 }
 
-// Every action inside the action space (NaN is not), checked before any env state changes.
+// Every action inside the action space (NaN is not), checked before any env state changes; n actions
+// (num_envs x agents).
 template <class Env>
 void validate_actions(const ActionScalar<Env>* a, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {

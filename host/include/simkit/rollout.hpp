@@ -31,12 +31,14 @@ struct StepOutcome {
 struct EpisodeStats {
   uint64_t episodes = 0;
   uint64_t length_sum = 0;
-  double return_sum = 0;
+  double return_sum = 0;   // multi-agent envs: the sum over the env's agents
+  uint64_t alive_sum = 0;  // multi-agent envs: agents alive at the episode's end
 
   SIMKIT_HD void add(const EpisodeStats& o) {
     episodes += o.episodes;
     length_sum += o.length_sum;
     return_sum += o.return_sum;
+    alive_sum += o.alive_sum;
   }
   // One ended episode of one env.
   template <class Real>
@@ -59,10 +61,11 @@ SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, c
 
 // One transition at batch step t. Gymnasium's TimeLimit rule: truncated once the episode has taken
 // max_episode_steps steps, ORed with a natural termination on the same step.
-template <class Env, class V>
+// action: ActionOf<Env, V>, or for multi-agent envs the agents' actions (action(a)).
+template <class Env, class V, class A>
 SIMKIT_HD StepOutcome<V> step_one(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
                                   uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
-                                  V& episode_return, const ActionOf<Env, V>& action) {
+                                  V& episode_return, A& action) {
   RandomStream<V> rng(e.seeds, env, Stream::kStep, t);
   const Transition<V> tr = Env::step(p, s, action, rng);
   elapsed += 1u;
@@ -132,6 +135,50 @@ struct RandomPolicy<Env, false> {
   }
 };
 
+// Multi-agent envs: agent a's action at batch step t is word a % 4 of Philox block a / 4 of
+// (seed, env, kPolicy, t), mapped to [0, kNumActions) by multiply-shift; asked in agent order, so
+// one block serves four agents.
+template <class Env, class V>
+struct AgentPolicy {
+  using U = lanes::UInt<V>;
+  SeedKey<U> key;
+  U env;
+  uint64_t t;
+  int block = -1;
+  Words4<U> words{};
+
+  SIMKIT_HD lanes::Int<V> operator()(int a) {
+    if (a / 4 != block) {
+      block = a / 4;
+      words = philox_block(key, env, Stream::kPolicy, t, static_cast<uint32_t>(block));
+    }
+    return lanes::cast<int32_t>(lanes::mul_high(detail::pick_word(words, static_cast<uint32_t>(a % 4)),
+                                                U(static_cast<uint32_t>(Env::kNumActions))));
+  }
+};
+
+// Multi-agent envs: the step-API caller's actions, row env * agents + a; lanes past the batch's
+// last env (padding) repeat its actions.
+template <class V>
+struct AgentActions {
+  const int32_t* actions;
+  lanes::Int<V> first;  // env row * agents, per lane
+
+  SIMKIT_HD lanes::Int<V> operator()(int a) const { return lanes::gather(actions, first + a); }
+};
+
+// 0, 1, ..., W - 1: the lane ids a multi-agent env's observation grid is interleaved by.
+template <class V>
+SIMKIT_HD lanes::Int<V> lane_ids() {
+  if constexpr (lanes::kWidth<V> == 1) {
+    return lanes::Int<V>(0);
+  } else {
+    alignas(64) int32_t ids[lanes::kWidth<V>];
+    for (int l = 0; l < lanes::kWidth<V>; ++l) ids[l] = l;
+    return lanes::load<lanes::Int<V>>(ids);
+  }
+}
+
 // What a rollout step records: nothing (throughput), or its trajectory (see TrajectoryChunk).
 struct NoRecord {
   template <class S, class A>
@@ -148,11 +195,16 @@ template <class Env, class V, class Record>
 SIMKIT_HD lanes::Mask<V> rollout_step(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
                                       uint64_t t, const lanes::UInt<V>& word, typename Env::template StateOf<V>& s,
                                       lanes::UInt<V>& elapsed, V& episode_return, Record& record) {
-  const ActionOf<Env, V> a = RandomPolicy<Env>::template action_from_word<V>(word, t);
-  record.before(s, a);
-  const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, a);
-  record.after(o);
-  return o.done();
+  if constexpr (kMultiAgent<Env>) {
+    AgentPolicy<Env, V> policy{seed_key(e.seeds, env), env, t};
+    return step_one<Env>(p, e, env, t, s, elapsed, episode_return, policy).done();
+  } else {
+    const ActionOf<Env, V> a = RandomPolicy<Env>::template action_from_word<V>(word, t);
+    record.before(s, a);
+    const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, a);
+    record.after(o);
+    return o.done();
+  }
 }
 
 // ---- Gymnasium step API -------------------------------------------------------------------------
@@ -171,6 +223,10 @@ struct StepBuffersView {
   uint8_t* has_final;
   double* info;
   int n_info;
+  // Multi-agent envs: rows of the batch (lanes at or past it are padding and write nothing) and the
+  // observation grid scratch (Env::kGridCells x lanes zero bytes).
+  int64_t num_envs = 0;
+  int8_t* grid = nullptr;
 };
 
 // Which buffer row each lane writes: consecutive rows from `first` (a vector of neighbouring envs),
@@ -218,6 +274,84 @@ SIMKIT_HD void put_obs(const typename Env::Params& p, const typename Env::templa
     }
   }
 }
+// ---- Multi-agent outputs: rows env * agents + a ----------------------------------------------
+
+// Lane l writes when bit l of `write` is set and its row is inside the batch.
+template <class V, class Rows>
+SIMKIT_HD uint32_t rows_inside(uint32_t write, const Rows& rows, int64_t num_envs) {
+  uint32_t out = 0;
+  for (int l = 0; l < lanes::kWidth<V>; ++l) {
+    if (((write >> l) & 1u) && static_cast<int64_t>(rows(l)) < num_envs) out |= 1u << l;
+  }
+  return out;
+}
+// v (agent a's lanes) into base[row * agents + a] of the lanes in `write`.
+template <class V, class T>
+SIMKIT_HD void put_agent(const V& v, T* base, int agents, int a, const size_t* row, uint32_t write) {
+  lanes::Scalar<V> tmp[lanes::kWidth<V>];
+  lanes::store(v, tmp);
+  for (int l = 0; l < lanes::kWidth<V>; ++l) {
+    if ((write >> l) & 1u) base[row[l] * static_cast<size_t>(agents) + static_cast<size_t>(a)] = static_cast<T>(tmp[l]);
+  }
+}
+// Every agent's reward and flags (o null: reward 0 and both flags false, a reset step), for the
+// lanes in `write`.
+template <class Env, class V, class Rows>
+SIMKIT_HD void put_agent_outcomes(const typename Env::Params& p, const typename Env::template StateOf<V>& s,
+                                  const StepOutcome<V>* o, const StepBuffersView<Env>& out, const Rows& rows,
+                                  uint32_t write) {
+  const int agents = agent_count<Env>(p);
+  size_t row[lanes::kWidth<V>];
+  for (int l = 0; l < lanes::kWidth<V>; ++l) row[l] = rows(l);
+  using I = lanes::Int<V>;
+  for (int a = 0; a < agents; ++a) {
+    if (o) {
+      put_agent(Env::agent_reward(s, a), out.reward, agents, a, row, write);
+      put_agent(lanes::select(Env::agent_terminated(s, a) | o->terminated, I(1), I(0)), out.terminated, agents, a, row, write);
+      put_agent(lanes::select(o->truncated, I(1), I(0)), out.truncated, agents, a, row, write);
+    } else {
+      put_agent(V(0), out.reward, agents, a, row, write);
+      put_agent(I(0), out.terminated, agents, a, row, write);
+      put_agent(I(0), out.truncated, agents, a, row, write);
+    }
+  }
+}
+// One flag per agent row (has_final).
+template <class Env, class V, class Rows>
+SIMKIT_HD void put_agent_flags(const typename Env::Params& p, const lanes::Mask<V>& m, uint8_t* base,
+                               const Rows& rows, uint32_t write) {
+  const int agents = agent_count<Env>(p);
+  const uint32_t bits = lanes::bits(m);
+  for (int l = 0; l < lanes::kWidth<V>; ++l) {
+    if (!((write >> l) & 1u)) continue;
+    for (int a = 0; a < agents; ++a) base[rows(l) * static_cast<size_t>(agents) + static_cast<size_t>(a)] = (bits >> l) & 1u;
+  }
+}
+// Every agent's observation into obs, for the lanes in `write`.
+template <class Env, class V, class Rows>
+SIMKIT_HD void put_agent_obs(const typename Env::Params& p, const typename Env::template StateOf<V>& s,
+                             typename Env::Obs* obs, int8_t* grid, const Rows& rows, uint32_t write) {
+  constexpr int W = lanes::kWidth<V>;
+  const size_t agents = static_cast<size_t>(agent_count<Env>(p));
+  Env::observe(p, s, grid, lane_ids<V>(), [&](int a, const ObsOf<Env, V>* cols) {
+    // Lane by lane into the written rows only: one valid lane (a single world) costs one store per
+    // value, not a transpose of every lane.
+    typename Env::Obs* dst[W];
+    int n = 0;
+    int lane[W];
+    for (int l = 0; l < W; ++l) {
+      if (!((write >> l) & 1u)) continue;
+      lane[n] = l;
+      dst[n++] = obs + (rows(l) * agents + static_cast<size_t>(a)) * Env::kObsDim;
+    }
+    for (int d = 0; d < Env::kObsDim; ++d) {
+      typename Env::Obs tmp[W];
+      lanes::store(cols[d], tmp);
+      for (int j = 0; j < n; ++j) dst[j][d] = tmp[lane[j]];
+    }
+  });
+}
+
 // The env's visit_info values of every lane into its row of info (num_envs x n_info).
 template <class Env, class V, class Rows>
 SIMKIT_HD void put_info(const typename Env::Params& p, const typename Env::template StateOf<V>& s, double* info,
@@ -282,6 +416,44 @@ SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams
     put_flags<V>(lanes::Mask<V>(false), out.terminated, rows);
     put_flags<V>(lanes::Mask<V>(false), out.truncated, rows);
   }
+}
+
+// Multi-agent envs: api_step_transition with every output per agent row, written for the lanes
+// whose rows are inside the batch.
+template <class Env, AutoresetMode kMode, class V, class Rows>
+SIMKIT_HD lanes::Mask<V> api_step_transition_agents(const typename Env::Params& p, const EngineParams& e,
+                                                    const lanes::UInt<V>& env, uint64_t t,
+                                                    typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                                                    V& episode_return, lanes::Mask<V>& needs_reset,
+                                                    const AgentActions<V>& action, const StepBuffersView<Env>& out,
+                                                    const Rows& rows) {
+  const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
+  const uint32_t write = rows_inside<V>(~0u, rows, out.num_envs);
+  put_agent_outcomes<Env>(p, s, &o, out, rows, write);
+  put_agent_obs<Env>(p, s, out.obs, out.grid, rows, write);
+  if constexpr (kMode == AutoresetMode::kSameStep) {
+    put_agent_flags<Env, V>(p, o.done(), out.has_final, rows, write);
+    put_agent_obs<Env>(p, s, out.final_obs, out.grid, rows, write & lanes::bits(o.done()));
+    return o.done();
+  } else if constexpr (kMode == AutoresetMode::kNextStep) {
+    const lanes::Mask<V> pending = needs_reset;
+    needs_reset = (!pending) & o.done();
+    return pending;
+  } else {
+    needs_reset = o.done();
+    return lanes::Mask<V>(false);
+  }
+}
+
+// Multi-agent envs: the reset half, for lanes that all need it.
+template <class Env, AutoresetMode kMode, class V, class Rows>
+SIMKIT_HD void api_step_finish_agents(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                                      uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                                      V& episode_return, const StepBuffersView<Env>& out, const Rows& rows) {
+  reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
+  const uint32_t write = rows_inside<V>(~0u, rows, out.num_envs);
+  put_agent_obs<Env>(p, s, out.obs, out.grid, rows, write);
+  if constexpr (kMode == AutoresetMode::kNextStep) put_agent_outcomes<Env, V>(p, s, nullptr, out, rows, write);
 }
 
 // Calls f(std::integral_constant<AutoresetMode, mode>{}) so callers instantiate one loop per mode.

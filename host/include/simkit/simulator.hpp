@@ -30,6 +30,7 @@ struct EnvInfo {
   std::string id;
   Precision precision = Precision::kFloat32;
   int obs_dim = 0;
+  std::vector<int> obs_shape;  // one observation's shape ({obs_dim}, or e.g. {4, 13, 13})
   std::string obs_dtype;  // numpy name: "float32", "int8"
   std::vector<double> obs_low, obs_high;
   bool discrete = true;
@@ -42,9 +43,11 @@ struct EnvInfo {
   std::vector<std::string> info_fields;  // visit_info names, in order
   size_t state_bytes = 0;    // sizeof(State)
   size_t env_bytes = 0;      // engine memory per env in statistics mode (state + bookkeeping)
-  size_t obs_bytes = 0;      // one observation
-  size_t action_bytes = 0;   // one action
-  size_t reward_bytes = 0;   // one reward
+  size_t obs_bytes = 0;      // one observation (of one agent)
+  size_t action_bytes = 0;   // one action (of one agent)
+  size_t reward_bytes = 0;   // one reward (of one agent)
+  int num_agents = 1;        // agents per env: rows of actions, rewards, flags and observations
+  int max_agents = 1;        // the limit of num_agents
 };
 
 struct SimConfig {
@@ -68,6 +71,7 @@ struct RolloutStats {
   void add_tile(const EpisodeStats& tile) {
     episodes.episodes += tile.episodes;
     episodes.length_sum += tile.length_sum;
+    episodes.alive_sum += tile.alive_sum;
     returns_.add(tile.return_sum);
     episodes.return_sum = returns_.value();
   }
@@ -75,6 +79,7 @@ struct RolloutStats {
     steps += other.steps;
     episodes.episodes += other.episodes.episodes;
     episodes.length_sum += other.episodes.length_sum;
+    episodes.alive_sum += other.episodes.alive_sum;
     returns_.add(other.returns_);
     episodes.return_sum = returns_.value();
   }
@@ -89,12 +94,14 @@ struct RolloutStats {
   const ExactSum& returns() const { return returns_; }
   double mean_episode_length() const { return episodes.episodes ? double(episodes.length_sum) / episodes.episodes : 0; }
   double mean_episode_return() const { return episodes.episodes ? episodes.return_sum / episodes.episodes : 0; }
+  // Multi-agent envs: agents alive when an episode ended (single-agent envs count none).
+  double mean_agents_alive() const { return episodes.episodes ? double(episodes.alive_sum) / episodes.episodes : 0; }
 
  private:
   ExactSum returns_;
 };
 
-// Host-side buffers for one step-API call, num_envs entries each (obs: num_envs x obs_dim).
+// Host-side buffers for one step-API call, num_envs x num_agents entries each (obs: also x obs_dim).
 // Types follow EnvInfo: obs_dtype, reward in the env's precision, flags as uint8.
 struct StepBuffers {
   void* obs = nullptr;
@@ -177,7 +184,8 @@ class Simulator {
 
 // Registry queries (envs.def).
 std::vector<std::string> env_ids();
-EnvInfo describe_env(const std::string& env_id, Precision precision);
+// params: overrides by name (they set the agents per env of multi-agent envs).
+EnvInfo describe_env(const std::string& env_id, Precision precision, const std::map<std::string, double>& params = {});
 // ConfigError naming the first parameter the env does not have or whose value it cannot take.
 void check_params(const std::string& env_id, Precision precision, const std::map<std::string, double>& params);
 // Throws ConfigError naming the unknown id and listing the known ones.

@@ -19,8 +19,17 @@ class SimulatorBase : public Simulator {
   using Action = ActionScalar<Env>;
 
   explicit SimulatorBase(const SimConfig& c)
-      : config_(c), info_(make_env_info<Env>()), params_(make_params<Env>(c.params)), engine_(make_engine_params<Env>(c)) {
+      : config_(c),
+        info_(make_env_info<Env>(agent_count<Env>(make_params<Env>(c.params)))),
+        params_(make_params<Env>(c.params)),
+        engine_(make_engine_params<Env>(c)) {
     check_batch_size(c.num_envs);
+    // Agent rows env * num_agents + agent are int32 lanes in the kernels.
+    const int64_t rows = c.num_envs * agent_count<Env>(params_);
+    if (kMultiAgent<Env> && rows > INT32_MAX) {
+      throw ConfigError("num_envs x num_agents must be below 2^31 (got " + std::to_string(c.num_envs) + " x " +
+                        std::to_string(agent_count<Env>(params_)) + ")");
+    }
   }
 
   const EnvInfo& info() const override { return info_; }
@@ -51,7 +60,7 @@ class SimulatorBase : public Simulator {
 
   void step(const void* actions, const StepBuffers& out) final {
     const Action* a = static_cast<const Action*>(actions);
-    validate_actions<Env>(a, num_envs());  // before any env state changes
+    validate_actions<Env>(a, num_envs() * agent_count<Env>(params_));  // before any env state changes
     run_step(a, out);
     // next_step leaves ended envs waiting for a reset; disabled leaves them ended until the caller
     // resets them. A rollout starts them afresh either way.
@@ -71,7 +80,12 @@ class SimulatorBase : public Simulator {
   void set_params(const std::map<std::string, double>& params) final {
     std::map<std::string, double> merged = config_.params;
     for (const auto& [name, value] : params) merged[name] = value;
-    params_ = make_params<Env>(merged);  // validates every name and value before anything changes
+    const typename Env::Params next = make_params<Env>(merged);  // validates every name and value first
+    if (agent_count<Env>(next) != agent_count<Env>(params_)) {
+      throw ConfigError("num_agents is fixed when the batch is made (" + std::to_string(agent_count<Env>(params_)) +
+                        "): its buffers are sized by it");
+    }
+    params_ = next;
     config_.params = std::move(merged);
   }
 

@@ -18,7 +18,7 @@ template <class Env>
 void states_to_doubles(const StateColumns<Env>& cols, int64_t n, double* out) {
   for (int64_t i = 0; i < n; ++i) {
     const typename Env::State s = cols.template load<typename Env::Real>(static_cast<size_t>(i));
-    Env::visit_state(s, [&](const char*, const auto& v) { *out++ = static_cast<double>(v); });
+    StateColumns<Env>::visit(s, cols.agents, [&](const char*, const auto& v) { *out++ = static_cast<double>(v); });
   }
 }
 
@@ -39,7 +39,7 @@ inline std::string state_number(double v) {
 // state Gymnasium can be put in too, and the parity tests probe such states.
 // ConfigError naming the row, the field and the value.
 template <class Env>
-void check_state_values(const double* in, int64_t n) {
+void check_state_values(const double* in, int64_t n, int agents = 1) {
   const typename Env::Params params{};
   bool discrete = true;
   const typename Env::State probe{};
@@ -51,7 +51,7 @@ void check_state_values(const double* in, int64_t n) {
   };
   for (int64_t i = 0; i < n; ++i) {
     typename Env::State s{};
-    Env::visit_state(s, [&](const char* name, auto& field) {
+    StateColumns<Env>::visit(s, agents, [&](const char* name, auto& field) {
       using Field = std::remove_reference_t<decltype(field)>;
       const double v = *in++;
       constexpr bool kIntegral = std::is_integral_v<Field>;
@@ -67,15 +67,19 @@ void check_state_values(const double* in, int64_t n) {
       }
       field = static_cast<Field>(v);
     });
-    if (!discrete) continue;
-    typename Env::Obs obs[Env::kObsDim];
-    Env::observe(params, s, obs);
-    for (int k = 0; k < Env::kObsDim; ++k) {
-      const double o = static_cast<double>(obs[k]);
-      if (!(o >= Env::kObsLow[k] && o <= Env::kObsHigh[k])) {
-        fail(i, "its observation[" + std::to_string(k) + "] = " + detail::state_number(o) +
-                    " is outside the observation space [" + detail::state_number(Env::kObsLow[k]) + ", " +
-                    detail::state_number(Env::kObsHigh[k]) + "]");
+    if constexpr (kMultiAgent<Env>) {
+      // Cells and counts the grid indexes by: checked by the env, field by field.
+      if (const char* problem = Env::state_problem(s, agents)) fail(i, problem);
+    } else if (discrete) {
+      typename Env::Obs obs[Env::kObsDim];
+      Env::observe(params, s, obs);
+      for (int k = 0; k < Env::kObsDim; ++k) {
+        const double o = static_cast<double>(obs[k]);
+        if (!(o >= Env::kObsLow[k] && o <= Env::kObsHigh[k])) {
+          fail(i, "its observation[" + std::to_string(k) + "] = " + detail::state_number(o) +
+                      " is outside the observation space [" + detail::state_number(Env::kObsLow[k]) + ", " +
+                      detail::state_number(Env::kObsHigh[k]) + "]");
+        }
       }
     }
   }
@@ -83,10 +87,11 @@ void check_state_values(const double* in, int64_t n) {
 
 template <class Env>
 void doubles_to_states(const double* in, int64_t n, const StateColumns<Env>& cols) {
-  check_state_values<Env>(in, n);
+  check_state_values<Env>(in, n, cols.agents);
   for (int64_t i = 0; i < n; ++i) {
     typename Env::State s;
-    Env::visit_state(s, [&](const char*, auto& v) { v = static_cast<std::remove_reference_t<decltype(v)>>(*in++); });
+    StateColumns<Env>::visit(s, cols.agents,
+                             [&](const char*, auto& v) { v = static_cast<std::remove_reference_t<decltype(v)>>(*in++); });
     cols.store(static_cast<size_t>(i), s);
   }
 }

@@ -87,6 +87,7 @@ struct ThroughputResult {
   uint64_t env_steps = 0;        // per repeat (median repeat)
   double seconds = 0;            // median over repeats
   double steps_per_second = 0;   // env_steps / seconds
+  int num_agents = 1;            // per env: agent steps are env steps x num_agents
   double best_steps_per_second = 0;
   RolloutStats stats;            // over every timed repeat
   std::vector<double> repeat_seconds;  // each timed repeat

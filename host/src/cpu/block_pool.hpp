@@ -19,10 +19,11 @@ namespace simkit::cpu {
 
 class BlockPool {
  public:
-  using Job = std::function<void(int64_t begin, int64_t end)>;
+  // worker: 0 for the calling thread, 1..helpers for the helper threads (per-thread scratch).
+  using Job = std::function<void(int worker, int64_t begin, int64_t end)>;
 
   explicit BlockPool(int helpers) {
-    for (int i = 0; i < helpers; ++i) helpers_.emplace_back([this] { help(); });
+    for (int i = 1; i <= helpers; ++i) helpers_.emplace_back([this, i] { help(i); });
   }
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
@@ -49,7 +50,7 @@ class BlockPool {
       next_.store(uint64_t{generation} << 32, std::memory_order_release);
     }
     wake_.notify_all();
-    claim_blocks(generation, work);
+    claim_blocks(0, generation, work);
     // Only blocks already claimed are left; they finish without waiting on anything.
     while (finished_.load(std::memory_order_acquire) < blocks) std::this_thread::yield();
   }
@@ -62,19 +63,19 @@ class BlockPool {
 
   // next_ packs the generation (high 32 bits) with the next unclaimed block, so a helper that
   // wakes after its run ended fails to claim instead of running a block of the next run.
-  void claim_blocks(uint32_t generation, const Work& w) {
+  void claim_blocks(int worker, uint32_t generation, const Work& w) {
     uint64_t s = next_.load(std::memory_order_acquire);
     for (;;) {
       if (static_cast<uint32_t>(s >> 32) != generation || static_cast<int64_t>(s & 0xffffffffu) >= w.blocks) return;
       if (!next_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       const int64_t b = static_cast<int64_t>(s & 0xffffffffu);
-      (*w.job)(b * w.block, std::min(w.n, (b + 1) * w.block));
+      (*w.job)(worker, b * w.block, std::min(w.n, (b + 1) * w.block));
       finished_.fetch_add(1, std::memory_order_release);
       s = next_.load(std::memory_order_acquire);
     }
   }
 
-  void help() {
+  void help(int worker) {
     uint32_t seen = 0;
     for (;;) {
       Work w;
@@ -86,7 +87,7 @@ class BlockPool {
         seen = generation = generation_;
         w = current_;
       }
-      claim_blocks(generation, w);
+      claim_blocks(worker, generation, w);
     }
   }
 

@@ -10,7 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "cpu/kernel_table.hpp"
 #include "simkit/rollout.hpp"
@@ -79,7 +82,7 @@ inline int pad_list(uint32_t* list, int m, int w) {
 template <class Env, class V>
 void put_state(const StateColumns<Env>& cols, const ListedRows& rows, const typename Env::template StateOf<V>& s) {
   size_t offset = 0;
-  Env::visit_state(s, [&](const char*, const auto& field) {
+  StateColumns<Env>::visit(s, cols.agents, [&](const char*, const auto& field) {
     using L = std::remove_cv_t<std::remove_reference_t<decltype(field)>>;
     using T = lanes::Scalar<L>;
     put(field, reinterpret_cast<T*>(cols.base + offset), rows);
@@ -126,13 +129,16 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
   alignas(64) uint32_t words[4][kTile];
   alignas(64) uint32_t done_bits[kTile];
   alignas(64) uint32_t ended[kTile];
+  alignas(64) int32_t alive_at_end[kTile];  // multi-agent envs: agents alive in envs that just ended
   const uint32_t row0 = static_cast<uint32_t>(begin);
   const int groups = (count + W - 1) / W;
   const U lane_offsets = lanes::load<U>(kLaneOffsets);
+  if constexpr (kMultiAgent<Env>) std::memset(words, 0, sizeof words);  // unused: the step draws
 
   for (uint64_t k = 0; k < steps; ++k) {
     const uint64_t t = t0 + k;
-    if (k == 0 || t % Policy::kStepsPerBlock == 0) {
+    // Multi-agent envs draw their agents' actions inside the step (AgentPolicy).
+    if (!kMultiAgent<Env> && (k == 0 || t % Policy::kStepsPerBlock == 0)) {
       for (int g = 0; g < groups; ++g) {
         const U env = lane_offsets + (e.seeds.first_env + row0 + static_cast<uint32_t>(g * W));
         const Words4<U> w = Policy::draw(seed_key(e.seeds, env), env, t);
@@ -159,13 +165,18 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
       lanes::store(elapsed, v.elapsed + i);
       lanes::store(ret, v.episode_return + i);
       done_bits[g] = lanes::bits(done);
+      if constexpr (kMultiAgent<Env>) {
+        if (done_bits[g] != 0) lanes::store(Env::agents_alive(p, s), alive_at_end + g * W);
+      }
     }
     int m = 0;
     for (int g = 0; g < groups; ++g) m = append_lanes(done_bits[g], row0 + static_cast<uint32_t>(g * W), ended, m);
     if (m == 0) continue;
     // Lanes past the tile's envs (padding of the last tile) reset like the rest but are not counted.
     for (int j = 0; j < m; ++j) {
-      if (ended[j] < row0 + static_cast<uint32_t>(count)) stats.count(v.elapsed[ended[j]], v.episode_return[ended[j]]);
+      if (ended[j] >= row0 + static_cast<uint32_t>(count)) continue;
+      stats.count(v.elapsed[ended[j]], v.episode_return[ended[j]]);
+      if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(alive_at_end[ended[j] - row0]);
     }
     reset_listed<Env, V>(p, e, v, t + 1, ended, pad_list(ended, m, W));
   }
@@ -175,12 +186,19 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
 // a where m, else b, field by field.
 template <class Env, class V>
 void blend_state(const lanes::Mask<V>& m, const typename Env::template StateOf<V>& a,
-                 typename Env::template StateOf<V>& b) {
-  const void* from_a[64];
+                 typename Env::template StateOf<V>& b, int agents) {
+  // Multi-agent states have thousands of fields: their list lives on the heap.
+  std::conditional_t<kMultiAgent<Env>, std::vector<const void*>, std::array<const void*, 64>> from_a{};
   int n = 0;
-  Env::visit_state(a, [&](const char*, const auto& field) { from_a[n++] = &field; });
+  StateColumns<Env>::visit(a, agents, [&](const char*, const auto& field) {
+    if constexpr (kMultiAgent<Env>) {
+      from_a.push_back(&field);
+    } else {
+      from_a[n++] = &field;
+    }
+  });
   int k = 0;
-  Env::visit_state(b, [&](const char*, auto& field) {
+  StateColumns<Env>::visit(b, agents, [&](const char*, auto& field) {
     using L = std::remove_reference_t<decltype(field)>;
     field = lanes::select(m, *static_cast<const L*>(from_a[k++]), field);
   });
@@ -260,7 +278,7 @@ void reset_block(const typename Env::Params& p, const EngineParams& e, const Bat
       U elapsed0;
       V ret0;
       reset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
-      blend_state<Env, V>(go, fresh, s);
+      blend_state<Env, V>(go, fresh, s, v.state.agents);
       v.state.store(row, s);
       lanes::store(lanes::select(go, elapsed0, lanes::load<U>(v.elapsed + row)), v.elapsed + row);
       lanes::store(lanes::select(go, ret0, lanes::load<V>(v.episode_return + row)), v.episode_return + row);
@@ -268,7 +286,9 @@ void reset_block(const typename Env::Params& p, const EngineParams& e, const Bat
         if (flags[l]) v.needs_reset[row + static_cast<size_t>(l)] = 0;
       }
     }
-    if (out.obs || out.info) {
+    if constexpr (kMultiAgent<Env>) {
+      if (out.obs) put_agent_obs<Env>(p, s, out.obs, out.grid, ContiguousRows{row}, rows_inside<V>(~0u, ContiguousRows{row}, num_envs));
+    } else if (out.obs || out.info) {
       with_group_outputs<Env, W>(out, row, num_envs, [&](const StepBuffersView<Env>& o, const ContiguousRows& rows) {
         if (o.obs) put_obs<Env>(p, s, o.obs, rows);
         if constexpr (kHasInfo<Env>) {
@@ -297,7 +317,6 @@ void step_block(const typename Env::Params& p, const EngineParams& e, const Batc
       const size_t row = static_cast<size_t>(i);
       const int valid = static_cast<int>(std::min<int64_t>(W, num_envs - i));
       alignas(64) lanes::Scalar<A> padded_actions[W] = {};
-      std::memcpy(padded_actions, actions + row, static_cast<size_t>(valid) * sizeof(padded_actions[0]));
       alignas(64) uint8_t pending_flags[W];
       load_group_flags<W>(v.needs_reset, row, num_envs, pending_flags);
       lanes::Mask<V> needs_reset = lanes::load_flags<V>(pending_flags);
@@ -306,10 +325,18 @@ void step_block(const typename Env::Params& p, const EngineParams& e, const Batc
       U elapsed = lanes::load<U>(v.elapsed + row);
       V ret = lanes::load<V>(v.episode_return + row);
       lanes::Mask<V> finishing;
-      with_group_outputs<Env, W>(out, row, num_envs, [&](const StepBuffersView<Env>& o, const ContiguousRows& rows) {
-        finishing = api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset,
-                                                    lanes::load<A>(padded_actions), o, rows);
-      });
+      if constexpr (kMultiAgent<Env>) {
+        const lanes::Int<V> lane = lanes::min(lane_ids<V>(), lanes::Int<V>(valid - 1));
+        const AgentActions<V> agent_actions{actions, (lane + static_cast<int32_t>(row)) * p.num_agents};
+        finishing = api_step_transition_agents<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset, agent_actions,
+                                                           out, ContiguousRows{row});
+      } else {
+        std::memcpy(padded_actions, actions + row, static_cast<size_t>(valid) * sizeof(padded_actions[0]));
+        with_group_outputs<Env, W>(out, row, num_envs, [&](const StepBuffersView<Env>& o, const ContiguousRows& rows) {
+          finishing = api_step_transition<Env, kMode>(p, e, env, t, s, elapsed, ret, needs_reset,
+                                                      lanes::load<A>(padded_actions), o, rows);
+        });
+      }
       v.state.store(row, s);
       lanes::store(elapsed, v.elapsed + row);
       lanes::store(ret, v.episode_return + row);
@@ -326,7 +353,11 @@ void step_block(const typename Env::Params& p, const EngineParams& e, const Batc
       typename Env::template StateOf<V> s;
       U elapsed;
       V ret;
-      api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
+      if constexpr (kMultiAgent<Env>) {
+        api_step_finish_agents<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
+      } else {
+        api_step_finish<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
+      }
       put_state<Env, V>(v.state, rows, s);
       put(elapsed, v.elapsed, rows);
       put(ret, v.episode_return, rows);
