@@ -173,6 +173,9 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         """Reset every env (or the envs in ``options["reset_mask"]``) and return ``(obs, info)``.
 
+        ``info`` holds the env's info fields for every env, as ``step`` returns them (TicTacToe:
+        ``action_mask``, int8 of shape (num_envs, 9), 1 where a move is legal; ``illegal``).
+
         ``seed``: an int seeds every env (env i draws from (seed, i)); a list gives each env its own
         seed; ``None`` continues the current random streams. ``options``: ``reset_mask`` (bool array of
         shape (num_envs,)) and the env's Gymnasium reset options: ``low``/``high`` (CartPole,
@@ -211,7 +214,9 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
 
     @_one_call_at_a_time
     def step(self, actions):
-        """Step every env; returns ``(obs, rewards, terminated, truncated, info)`` with Gymnasium's semantics."""
+        """Step every env; returns ``(obs, rewards, terminated, truncated, info)`` with Gymnasium's semantics:
+        ``info`` describes the observation returned (after a same_step or next_step autoreset, the new
+        episode's); in same_step mode ``final_info`` holds the info of the ended episodes' last step."""
         if not self._has_reset:
             raise RuntimeError("step() called before reset(): call env.reset() first")
         self._actions[...] = self._checked_actions(actions)
