@@ -338,6 +338,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
                                     same_step ? step_dev_.has_final.get() : nullptr,
                                     step_dev_.info.get(),  // always written by envs with info fields
                                     this->n_info(),
+                                    same_step ? step_dev_.final_info.get() : nullptr,
                                     num_envs(),
                                     step_dev_.grid.get()};
     with_autoreset_mode(mode, [&](auto mode_tag) {
@@ -352,6 +353,8 @@ class CudaSimulator final : public SimulatorBase<Env> {
     if (same_step && out.final_obs) copy_to_host(staging_final_obs_.get(), step_dev_.final_obs.get(), obs_count(), stream_);
     if (same_step && out.has_final) copy_to_host(staging_has_final_.get(), step_dev_.has_final.get(), n, stream_);
     if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    const bool want_final_info = same_step && out.final_info != nullptr && this->n_info() > 0;
+    if (want_final_info) copy_to_host(staging_final_info_.get(), step_dev_.final_info.get(), info_count(), stream_);
     stream_.synchronize();
     if (out.obs) std::memcpy(out.obs, staging_obs_.get(), obs_count() * sizeof(Obs));
     if (out.reward) std::memcpy(out.reward, staging_reward_.get(), n * sizeof(Real));
@@ -360,6 +363,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     if (same_step && out.final_obs) std::memcpy(out.final_obs, staging_final_obs_.get(), obs_count() * sizeof(Obs));
     if (same_step && out.has_final) std::memcpy(out.has_final, staging_has_final_.get(), n);
     if (want_info) std::memcpy(out.info, staging_info_.get(), info_count() * sizeof(double));
+    if (want_final_info) std::memcpy(out.final_info, staging_final_info_.get(), info_count() * sizeof(double));
   }
 
  private:
@@ -397,7 +401,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     DeviceBuffer<Obs> obs, final_obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated, has_final, mask;
-    DeviceBuffer<double> info;
+    DeviceBuffer<double> info, final_info;
     DeviceBuffer<int8_t> grid;  // multi-agent envs: Env::kGridCells bytes per env
   };
 
@@ -446,6 +450,10 @@ class CudaSimulator final : public SimulatorBase<Env> {
     if (this->n_info() > 0) {
       step_dev_.info = DeviceBuffer<double>(info_count());
       staging_info_ = PinnedBuffer<double>(info_count());
+      if (config_.autoreset == AutoresetMode::kSameStep) {
+        step_dev_.final_info = DeviceBuffer<double>(info_count());
+        staging_final_info_ = PinnedBuffer<double>(info_count());
+      }
     }
   }
 
@@ -587,7 +595,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
   PinnedBuffer<Real> staging_reward_;
   PinnedBuffer<uint8_t> staging_flags_, staging_flags2_, staging_has_final_;
   PinnedBuffer<uint64_t> staging_seeds_;
-  PinnedBuffer<double> staging_info_;
+  PinnedBuffer<double> staging_info_, staging_final_info_;
 };
 
 }  // namespace simkit::cuda

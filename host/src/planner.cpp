@@ -20,14 +20,15 @@ namespace {
 // (tests/python/test_memory_plan.py: CartPole float32/float64, Acrobot, TicTacToe).
 uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
   const EnvInfo& e = r.env;
-  const uint64_t info = 8 * e.info_fields.size();  // float64 per info field
+  const uint64_t info = 8 * e.info_fields.size();  // the engine writes info values as float64
   const bool same_step = r.autoreset == AutoresetMode::kSameStep;
   const uint64_t agents = static_cast<uint64_t>(e.num_agents);  // rows per env of every per-agent buffer
   // the engine: state and bookkeeping, pending-reset flag
   uint64_t bytes = e.env_bytes + 1;
   // the persistent buffers the engine writes into: obs, reward, two flags, actions, info values;
-  // same_step: final observations and their flags
-  bytes += agents * (e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + (same_step ? e.obs_bytes + 1 : 0)) + info;
+  // same_step: final observations, their flags and the final info values
+  bytes += agents * (e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + (same_step ? e.obs_bytes + 1 : 0)) + info +
+           (same_step ? info : 0);
   // batched spaces: observation Box low/high and their two bounded masks; the action space's arrays
   // (Discrete -> MultiDiscrete nvec/start as int64; Box -> float32 low/high and masks)
   bytes += agents * (2 * e.obs_bytes + 2 * static_cast<uint64_t>(e.obs_dim) + (e.discrete ? 16 : 10));
@@ -35,10 +36,11 @@ uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
   // masks too (measured: 32)
   bytes += agents * (e.discrete ? 8 : 32);
   // per step, the returned arrays of this step and the last one (still referenced while the new ones
-  // are made): copies of obs, reward and flags with copy=True; info always, plus one transient copy
-  bytes += (r.step_copies ? 2 * agents * (e.obs_bytes + e.reward_bytes + 2) : 0) + 3 * info;
-  // same_step, per step and for two steps: the final_obs object array and three masks
-  bytes += same_step ? 2 * (8 + 3) : 0;
+  // are made): copies of obs, reward and flags with copy=True; info always, in the info fields' own
+  // types, plus one transient float64 gather of the values
+  bytes += (r.step_copies ? 2 * agents * (e.obs_bytes + e.reward_bytes + 2) : 0) + 2 * e.info_bytes + info;
+  // same_step, per step and for two steps: the final_obs object array and three masks, final_info
+  bytes += same_step ? 2 * (8 + 3) + 2 * e.info_bytes : 0;
   return bytes;
 }
 

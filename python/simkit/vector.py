@@ -189,7 +189,10 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
         self._final_obs = np.zeros((n, *d), dtype=obs_dtype) if same_step else None
         self._has_final = np.zeros(n, dtype=np.uint8) if same_step else None
         self._info_fields = list(self._info["info_fields"])
+        self._info_dtypes = [np.dtype(name) for name in self._info["info_dtypes"]]
         self._info_values = np.zeros((n, len(self._info_fields)), dtype=np.float64) if self._info_fields else None
+        # same_step: the info of the step each ended episode ended in (info itself is the new episode's)
+        self._final_info_values = np.zeros_like(self._info_values) if same_step and self._info_fields else None
         self._actions = np.zeros(n if self._info["discrete"] else (n, 1), dtype=self._action_dtype)
         self._has_reset = False
 
@@ -198,6 +201,9 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
     @_one_call_at_a_time
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         """Reset every env (or the envs in ``options["reset_mask"]``) and return ``(obs, info)``.
+
+        ``info`` holds the env's info fields for every env, as ``step`` returns them (TicTacToe:
+        ``action_mask``, int8 of shape (num_envs, 9), 1 where a move is legal; ``illegal``).
 
         ``seed``: an int seeds every env (env i draws from (seed, i)); a list gives each env its own
         seed; ``None`` continues the current random streams. ``options``: ``reset_mask`` (bool array of
@@ -226,28 +232,30 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             except ValueError as e:
                 raise ValueError(f"reset options {options}: {e}") from None
         try:
-            self._sim.reset(seeds, mask, self._obs)
+            self._sim.reset(seeds, mask, self._obs, self._info_values)
         finally:
             if once:
                 self._sim.set_params({name: self._params[name] for name in once})
         if seed is not None:
             self._seed = seeds[0] if isinstance(seed, (int, np.integer)) else tuple(seeds)
         self._has_reset = True
-        return self._out(self._obs), {}
+        return self._out(self._obs), self._env_info(self._info_values) if self._info_fields else {}
 
     @_one_call_at_a_time
     def step(self, actions):
-        """Step every env; returns ``(obs, rewards, terminated, truncated, info)`` with Gymnasium's semantics."""
+        """Step every env; returns ``(obs, rewards, terminated, truncated, info)`` with Gymnasium's semantics:
+        ``info`` describes the observation returned (after a same_step or next_step autoreset, the new
+        episode's); in same_step mode ``final_info`` holds the info of the ended episodes' last step."""
         if not self._has_reset:
             raise RuntimeError("step() called before reset(): call env.reset() first")
         self._actions[...] = self._checked_actions(actions)
         self._sim.step(self._actions, self._obs, self._reward, self._terminated, self._truncated,
-                       self._final_obs, self._has_final, self._info_values)
+                       self._final_obs, self._has_final, self._info_values, self._final_info_values)
         info: dict[str, Any] = {}
         if self._info_fields:
-            info.update(self._env_info())
+            info.update(self._env_info(self._info_values))
         if self._mode == "same_step":
-            info.update(self._final_info(info))
+            info.update(self._final_info())
         return (
             self._out(self._obs),
             self._out(self._reward),
@@ -375,32 +383,38 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
             raise ValueError(f"actions[{i}] = {a.ravel()[i]} is outside the action space [{low}, {high}] (or NaN)")
         return a
 
-    def _env_info(self) -> dict[str, np.ndarray]:
-        """visit_info values as Gymnasium vector infos: name -> array, '_name' -> mask (all True)."""
-        values = self._info_values
+    def _info_arrays(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """visit_info columns by name, in each field's engine dtype: ``action_mask[0..8]`` become one
+        (num_envs, 9) int8 array, a single field one (num_envs,) array."""
         grouped: dict[str, list[int]] = {}
         for column, field in enumerate(self._info_fields):
             grouped.setdefault(field.split("[")[0], []).append(column)
+        arrays = {}
+        for name, columns in grouped.items():
+            dtype = self._info_dtypes[columns[0]]
+            single = len(columns) == 1 and "[" not in self._info_fields[columns[0]]
+            arrays[name] = (values[:, columns[0]] if single else values[:, columns]).astype(dtype)
+        return arrays
+
+    def _env_info(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """visit_info values as Gymnasium vector infos: name -> array, '_name' -> mask (all True)."""
         info = {}
         every = np.ones(self.num_envs, dtype=np.bool_)
-        for name, columns in grouped.items():
-            array = values[:, columns[0]].copy() if len(columns) == 1 and "[" not in self._info_fields[columns[0]] \
-                else values[:, columns].copy()
+        for name, array in self._info_arrays(values).items():
             info[name] = array
             info[f"_{name}"] = every
         return info
 
-    def _final_info(self, info: dict) -> dict[str, Any]:
+    def _final_info(self) -> dict[str, Any]:
         """same_step mode: final_obs/final_info for the envs whose episode ended in this step."""
         ended = self._has_final.astype(np.bool_)
         final_obs = np.empty(self.num_envs, dtype=object)
         final_info = {}
-        for name, values in info.items():
-            if name.startswith("_"):
-                continue
-            # As Gymnasium's SyncVectorEnv: values of the envs that ended, zeros elsewhere, masked by `ended`.
-            final_info[name] = np.where(ended.reshape((-1,) + (1,) * (values.ndim - 1)), values, 0).astype(values.dtype)
-            final_info[f"_{name}"] = ended.copy()
+        if self._info_fields:
+            for name, values in self._info_arrays(self._final_info_values).items():
+                # As Gymnasium's SyncVectorEnv: values of the envs that ended, zeros elsewhere, masked by `ended`.
+                final_info[name] = np.where(ended.reshape((-1,) + (1,) * (values.ndim - 1)), values, 0).astype(values.dtype)
+                final_info[f"_{name}"] = ended.copy()
         for i in np.flatnonzero(ended):
             final_obs[i] = self._final_obs[i].copy()
         return {"final_obs": final_obs, "_final_obs": ended, "final_info": final_info, "_final_info": ended.copy()}

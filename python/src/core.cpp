@@ -38,6 +38,7 @@ py::dict env_info_dict(const EnvInfo& i) {
   d["param_names"] = i.param_names;
   d["param_defaults"] = i.param_defaults;
   d["info_fields"] = i.info_fields;
+  d["info_dtypes"] = i.info_dtypes;
   d["env_bytes"] = i.env_bytes;
   d["num_agents"] = i.num_agents;
   d["max_agents"] = i.max_agents;
@@ -216,7 +217,8 @@ class PySimulator {
   }
 
   void step(py::array actions, py::array obs, py::array reward, py::array terminated, py::array truncated,
-            std::optional<py::array> final_obs, std::optional<py::array> has_final, std::optional<py::array> info) {
+            std::optional<py::array> final_obs, std::optional<py::array> has_final, std::optional<py::array> info,
+            std::optional<py::array> final_info) {
     const EnvInfo& i = sim_->info();
     const size_t n = static_cast<size_t>(num_envs());
     const size_t rows = n * static_cast<size_t>(i.num_agents);  // batch-major: env * num_agents + agent
@@ -229,6 +231,7 @@ class PySimulator {
     if (final_obs) b.final_obs = data_of<void>(*final_obs, rows * i.obs_bytes, "final_obs");
     if (has_final) b.has_final = data_of<uint8_t>(*has_final, rows, "has_final");
     if (info) b.info = data_of<double>(*info, n * i.info_fields.size() * sizeof(double), "info");
+    if (final_info) b.final_info = data_of<double>(*final_info, n * i.info_fields.size() * sizeof(double), "final_info");
     py::gil_scoped_release release;
     sim_->step(a, b);
   }
@@ -506,7 +509,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_envs", &PySimulator::num_envs)
       .def("reset", &PySimulator::reset, py::arg("seeds"), py::arg("mask"), py::arg("obs"), py::arg("info") = py::none())
       .def("step", &PySimulator::step, py::arg("actions"), py::arg("obs"), py::arg("reward"), py::arg("terminated"),
-           py::arg("truncated"), py::arg("final_obs"), py::arg("has_final"), py::arg("info"))
+           py::arg("truncated"), py::arg("final_obs"), py::arg("has_final"), py::arg("info"),
+           py::arg("final_info") = py::none())
       .def("rollout", &PySimulator::rollout, py::arg("steps"), py::arg("chunk"))
       .def("set_params", &PySimulator::set_params)
       .def("device_outputs", [](py::object self) { return self.cast<const PySimulator&>().device_outputs(self); })

@@ -42,6 +42,8 @@ class EngineEnvs {
   // One step; actions converted to the env's action type (int32 or its precision).
   const Out& step(const std::vector<double>& actions);
   const Out& step_all(double action) { return step(std::vector<double>(static_cast<size_t>(n_), action)); }
+  // The outputs of the last step, or the info of the last reset/observe.
+  const Out& last() const { return out_; }
 
  private:
   std::vector<double> read_obs() const;

@@ -141,8 +141,12 @@ TEST_CASE("planner: the step API counts the engine and the Python side", "[plann
   r.autoreset = AutoresetMode::kSameStep;  // final observations 16 + 1, object array and masks 2 x 11
   CHECK(plan_memory(r).per_env_bytes == 115 + 17 + 22);
   r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
-  r.env = describe_env("TicTacToe-v0", Precision::kFloat32);  // 10 info fields: 80 bytes, 4 times
-  CHECK(plan_memory(r).per_env_bytes == 20 + (9 + 4 + 2 + 4 + 80) + (18 + 18 + 16) + 8 + 2 * 15 + 3 * 80);
+  // 10 int8 info fields: 80 bytes as the engine's float64 values, twice (the buffer and a gather),
+  // and 10 as the returned int8 arrays of two steps
+  r.env = describe_env("TicTacToe-v0", Precision::kFloat32);
+  CHECK(plan_memory(r).per_env_bytes == 20 + (9 + 4 + 2 + 4 + 80) + (18 + 18 + 16) + 8 + 2 * 15 + 80 + 2 * 10);
+  r.autoreset = AutoresetMode::kSameStep;  // final obs 9 + 1, final info 80, final_obs and masks 22, final_info 20
+  CHECK(plan_memory(r).per_env_bytes == 309 + 10 + 80 + 22 + 20);
   // the plan that make_vec now checks refuses what the statistics plan would approve
   const MemoryPlan step = plan_memory(cartpole(100000000, 8 * kGB, OutputMode::kStepApi, 32, false));
   CHECK(plan_memory(cartpole(100000000, 8 * kGB, OutputMode::kStatistics, 32, false)).fits());

@@ -175,4 +175,30 @@ TEST_CASE("tic-tac-toe: registry facts", "[envs][tic_tac_toe]") {
   CHECK(info.info_fields[0] == "action_mask[0]");
   CHECK(info.info_fields[8] == "action_mask[8]");
   CHECK(info.info_fields[9] == "illegal");
+  CHECK(info.info_dtypes == std::vector<std::string>(10, "int8"));  // Gymnasium's masks are int8
+}
+
+namespace {
+// info["action_mask"] of env e must be the empty cells of its observed board.
+void check_mask_is_the_board(const EngineEnvs::Out& out, const std::vector<double>& obs, int e) {
+  for (int a = 0; a < 9; ++a) CHECK(out.info[e * 10 + a] == (obs[e * 9 + a] == 0 ? 1 : 0));
+}
+}  // namespace
+
+TEST_CASE("tic-tac-toe: the action mask is the new board's after reset and on the next_step reset step",
+          "[envs][tic_tac_toe]") {
+  EngineEnvs envs("TicTacToe-v0", Precision::kFloat32, 2, {}, -1, simkit::AutoresetMode::kNextStep, 5);
+  const std::vector<double> reset_obs = envs.reset({5});
+  for (int e = 0; e < 2; ++e) check_mask_is_the_board(envs.last(), reset_obs, e);
+  std::vector<double> rows = board("121122210", 1);  // env 0 draws by filling cell 8
+  const std::vector<double> empty_board = board("000000000", 1);
+  rows.insert(rows.end(), empty_board.begin(), empty_board.end());
+  envs.set_state(rows);
+  const EngineEnvs::Out& ended = envs.step({8, 4});
+  REQUIRE(ended.terminated[0]);
+  REQUIRE_FALSE(ended.terminated[1]);
+  for (int a = 0; a < 9; ++a) CHECK(ended.info[a] == 0);  // the full board
+  const EngineEnvs::Out& next = envs.step({0, 0});  // env 0's reset step: its action is ignored
+  CHECK(empty_cells(&next.obs[0]) >= 8);
+  for (int e = 0; e < 2; ++e) check_mask_is_the_board(next, next.obs, e);
 }

@@ -20,11 +20,13 @@ struct Recorded {
   std::vector<double> state;
 };
 
-Recorded record(int64_t n, uint64_t steps, int chunk, int threads, bool trajectory = true) {
+Recorded record(int64_t n, uint64_t steps, int chunk, int threads, bool trajectory = true,
+                int64_t max_episode_steps = -1) {
   SimConfig c;
   c.num_envs = n;
   c.seed = 7;
   c.threads = threads;
+  c.max_episode_steps = max_episode_steps;
   auto sim = make_cpu_simulator(c);
   Recorded r;
   if (trajectory) {
@@ -67,16 +69,29 @@ TEST_CASE("cpu trajectory mode: same run as statistics mode", "[trajectory][cpu]
 }
 
 TEST_CASE("cpu trajectory mode: consistent records", "[trajectory][cpu][cartpole]") {
+  // Episodes truncated at 30 steps (random-policy CartPole lasts 22 on average, so both endings occur).
+  constexpr uint32_t kLimit = 30;
   const int64_t n = 64;
-  const Recorded r = record(n, 300, 16, 1);
-  uint64_t episodes = 0, truncations = 0;
+  const Recorded r = record(n, 300, 16, 1, true, kLimit);
+  uint64_t episodes = 0, truncations = 0, length_sum = 0;
+  std::vector<uint32_t> length(static_cast<size_t>(n), 0);  // steps of each env's current episode
   for (size_t s = 0; s < r.terminated.size(); ++s) {
     CHECK(r.reward[s] == 1.0f);
     CHECK((r.actions[s] == 0 || r.actions[s] == 1));
-    episodes += (r.terminated[s] || r.truncated[s]) ? 1 : 0;
+    uint32_t& steps = length[s % static_cast<size_t>(n)];
+    steps += 1;
+    CHECK(static_cast<bool>(r.truncated[s]) == (steps == kLimit));  // exactly at the limit
+    if (r.terminated[s] || r.truncated[s]) {
+      episodes += 1;
+      length_sum += steps;
+      steps = 0;
+    }
     truncations += r.truncated[s];
   }
+  CHECK(truncations > 0);
+  CHECK(truncations < episodes);
   CHECK(episodes == r.stats.episodes.episodes);
+  CHECK(length_sum == r.stats.episodes.length_sum);
   // after an episode ends, the next observation is a fresh reset (every component within 0.05)
   for (size_t k = 0; k + 1 < 300; ++k) {
     for (int64_t i = 0; i < n; ++i) {
@@ -86,7 +101,6 @@ TEST_CASE("cpu trajectory mode: consistent records", "[trajectory][cpu][cartpole
       }
     }
   }
-  (void)truncations;
 }
 
 TEST_CASE("cpu trajectory mode: independent of chunk size and thread count", "[trajectory][cpu][determinism]") {

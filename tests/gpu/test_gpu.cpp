@@ -242,6 +242,55 @@ TEST_CASE("gpu: Foraging-v0 step API and statistics match the CPU", "[gpu][parit
   CHECK(rc.episodes.return_sum == Approx(rg.episodes.return_sum).epsilon(1e-12));  // summed in another order
 }
 
+// TicTacToe is integer-exact: observations, the info fields (the int8 action mask, after reset and
+// on autoreset steps) and same_step's final_info are identical on CPU and GPU.
+TEST_CASE("gpu: TicTacToe info and final_info match the CPU", "[gpu][parity][step][tic_tac_toe]") {
+  const AutoresetMode mode = GENERATE(AutoresetMode::kNextStep, AutoresetMode::kSameStep, AutoresetMode::kDisabled);
+  SimConfig c;
+  c.env_id = "TicTacToe-v0";
+  c.num_envs = 300;
+  c.autoreset = mode;
+  auto cpu = make_cpu_simulator(c);
+  auto gpu = make_cuda_simulator(c);
+  const size_t n = 300, fields = cpu->info().info_fields.size();
+  std::vector<int8_t> obs_c(n * 9), obs_g(n * 9), fin_c(n * 9), fin_g(n * 9);
+  std::vector<float> rew_c(n), rew_g(n);
+  std::vector<uint8_t> term_c(n), term_g(n), trunc_c(n), trunc_g(n), has_c(n), has_g(n);
+  std::vector<double> info_c(n * fields), info_g(n * fields), final_c(n * fields), final_g(n * fields);
+  cpu->reset({9}, nullptr, obs_c.data(), info_c.data());
+  gpu->reset({9}, nullptr, obs_g.data(), info_g.data());
+  CHECK(obs_c == obs_g);
+  CHECK(info_c == info_g);
+  const bool same_step = mode == AutoresetMode::kSameStep;
+  std::vector<int32_t> actions(n);
+  for (int k = 0; k < 30; ++k) {
+    for (size_t i = 0; i < n; ++i) {  // the (k mod 9)-th cell from where an empty one is found
+      actions[i] = 0;
+      for (int j = 0; j < 9; ++j) {
+        const int cell = (j + k) % 9;
+        if (obs_c[i * 9 + static_cast<size_t>(cell)] == 0) {
+          actions[i] = cell;
+          break;
+        }
+      }
+    }
+    StepBuffers bc{obs_c.data(), rew_c.data(), term_c.data(), trunc_c.data(), fin_c.data(), has_c.data(), info_c.data(),
+                   same_step ? final_c.data() : nullptr};
+    StepBuffers bg{obs_g.data(), rew_g.data(), term_g.data(), trunc_g.data(), fin_g.data(), has_g.data(), info_g.data(),
+                   same_step ? final_g.data() : nullptr};
+    cpu->step(actions.data(), bc);
+    gpu->step(actions.data(), bg);
+    CHECK(obs_c == obs_g);
+    CHECK(term_c == term_g);
+    CHECK(rew_c == rew_g);
+    CHECK(info_c == info_g);
+    if (same_step) {
+      CHECK(has_c == has_g);
+      CHECK(final_c == final_g);
+    }
+  }
+}
+
 TEST_CASE("gpu: state and elapsed round-trip", "[gpu][step]") {
   SimConfig c;
   c.num_envs = 300;

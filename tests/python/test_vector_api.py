@@ -125,20 +125,32 @@ def test_same_step_matches_sync_vector_env():
 
 
 def test_same_step_final_info_masks_only_ended_envs():
+    """final_info holds the info of the step each ended episode ended in, masked to those envs; up to
+    its first ending an env steps exactly as in a next_step twin, whose info at that step is the
+    reference."""
     n = 6
     env = simkit.make_vec("ChemicalReactor-v0", num_envs=n, device="cpu", autoreset_mode="same_step")
-    env.reset(seed=0)
-    env.set_state(env.get_state(), elapsed=np.arange(n) * 10)  # episodes end at different steps
+    twin = simkit.make_vec("ChemicalReactor-v0", num_envs=n, device="cpu", autoreset_mode="next_step")
+    for e in (env, twin):
+        e.reset(seed=0)
+        e.set_state(e.get_state(), elapsed=np.arange(n) * 10)  # episodes end at different steps
+    actions = np.random.default_rng(0).uniform(-1, 1, (60, n, 1)).astype(np.float32)
     partial = 0
-    for _ in range(60):
-        _, _, term, trunc, info = env.step(np.zeros((n, 1), dtype=np.float32))
+    first_end_checked = np.zeros(n, dtype=bool)
+    for a in actions:
+        _, _, term, trunc, info = env.step(a)
+        twin_info = twin.step(a)[4]
         ended = term | trunc
         np.testing.assert_array_equal(info["_final_info"], ended)
         np.testing.assert_array_equal(info["final_info"]["_safety_violation"], ended)
-        np.testing.assert_array_equal(info["final_info"]["safety_violation"][ended], info["safety_violation"][ended])
+        # info itself is the running episode's: the new one's where an episode ended
+        np.testing.assert_array_equal(info["safety_violation"], env.get_state()[:, env.state_fields.index("violation")])
+        first = ended & ~first_end_checked
+        np.testing.assert_array_equal(info["final_info"]["safety_violation"][first], twin_info["safety_violation"][first])
+        first_end_checked |= ended
         assert (info["final_info"]["safety_violation"][~ended] == 0).all()
         partial += 0 < ended.sum() < n
-    assert partial >= 5
+    assert partial >= 5 and first_end_checked.all()
 
 
 def test_disabled_mode_with_reset_mask():
@@ -372,3 +384,53 @@ def test_reset_options_are_gymnasiums():
         env = simkit.make_vec(env_id, num_envs=2, device="cpu")
         with pytest.raises(ValueError, match=f"unknown reset option '{option}'.*known: reset_mask"):
             env.reset(options={option: 1})
+
+
+def _legal_random_actions(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random empty cell of every board (cell 0 when a board has none)."""
+    keys = np.where(obs == 0, rng.random(obs.shape), -1.0)
+    return keys.argmax(axis=1).astype(np.int64)
+
+
+def test_tic_tac_toe_action_mask_on_reset_and_on_autoreset_steps():
+    """info["action_mask"] is the legal-move mask of the board in obs, as int8, after reset() and on
+    every step, the next_step reset steps included (where the board is a new one)."""
+    n = 64
+    env = simkit.make_vec("TicTacToe-v0", num_envs=n, device="cpu", seed=1)
+    obs, info = env.reset(seed=1)
+    assert info["action_mask"].dtype == np.int8 and info["action_mask"].shape == (n, 9)
+    np.testing.assert_array_equal(info["action_mask"], (obs == 0).astype(np.int8))
+    np.testing.assert_array_equal(info["_action_mask"], np.ones(n, dtype=bool))
+    assert info["illegal"].dtype == np.int8 and not info["illegal"].any()
+    rng = np.random.default_rng(0)
+    reset_steps = 0
+    ended = np.zeros(n, dtype=bool)
+    for _ in range(40):
+        obs, _, terminated, truncated, info = env.step(_legal_random_actions(obs, rng))
+        assert info["action_mask"].dtype == np.int8
+        np.testing.assert_array_equal(info["action_mask"], (obs == 0).astype(np.int8))
+        reset_steps += ended.sum()
+        assert np.all(info["action_mask"][ended].sum(axis=1) >= 8)  # a new board: at most one mark
+        ended = terminated | truncated
+    assert reset_steps > 100
+
+
+def test_tic_tac_toe_same_step_info_is_the_new_boards_and_final_info_the_ended_ones():
+    n = 64
+    env = simkit.make_vec("TicTacToe-v0", num_envs=n, device="cpu", autoreset_mode="same_step")
+    obs, info = env.reset(seed=2)
+    np.testing.assert_array_equal(info["action_mask"], (obs == 0).astype(np.int8))
+    rng = np.random.default_rng(1)
+    endings = 0
+    for _ in range(40):
+        obs, _, terminated, truncated, info = env.step(_legal_random_actions(obs, rng))
+        ended = terminated | truncated
+        np.testing.assert_array_equal(info["action_mask"], (obs == 0).astype(np.int8))
+        final = info["final_info"]
+        np.testing.assert_array_equal(final["_action_mask"], ended)
+        assert final["action_mask"].dtype == np.int8
+        for i in np.flatnonzero(ended):
+            np.testing.assert_array_equal(final["action_mask"][i], (info["final_obs"][i] == 0).astype(np.int8))
+        assert not final["action_mask"][~ended].any()
+        endings += ended.sum()
+    assert endings > 100

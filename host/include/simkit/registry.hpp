@@ -40,6 +40,21 @@ bool dispatch_env(const std::string& env_id, F&& f) {
   return false;
 }
 
+namespace detail {
+// numpy's name for an info value's type (its engine type: the mask is int8, counts int32).
+template <class T>
+constexpr const char* numpy_name() {
+  static_assert(std::is_arithmetic_v<T>, "info values are scalars of an arithmetic type");
+  if constexpr (std::is_floating_point_v<T>) {
+    return sizeof(T) == 4 ? "float32" : "float64";
+  } else if constexpr (std::is_signed_v<T>) {
+    return sizeof(T) == 1 ? "int8" : sizeof(T) == 2 ? "int16" : sizeof(T) == 4 ? "int32" : "int64";
+  } else {
+    return sizeof(T) == 1 ? "uint8" : sizeof(T) == 2 ? "uint16" : sizeof(T) == 4 ? "uint32" : "uint64";
+  }
+}
+}  // namespace detail
+
 template <class Env, class = void>
 struct HasObsShape : std::false_type {};
 template <class Env>
@@ -82,7 +97,12 @@ EnvInfo make_env_info(int agents = -1) {
     info.param_defaults.push_back(static_cast<double>(value));
   });
   if constexpr (kHasInfo<Env>) {
-    Env::visit_info(p, s, [&](const char* name, const auto&) { info.info_fields.push_back(name); });
+    Env::visit_info(p, s, [&](const char* name, const auto& value) {
+      info.info_fields.push_back(name);
+      using T = std::remove_cv_t<std::remove_reference_t<decltype(value)>>;
+      info.info_dtypes.push_back(detail::numpy_name<T>());
+      info.info_bytes += sizeof(T);
+    });
   }
   info.state_bytes = StateColumns<Env>::bytes_per_env(agents);
   info.env_bytes = info.state_bytes + sizeof(uint32_t) + sizeof(Real);  // + elapsed and episode return

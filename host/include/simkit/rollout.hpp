@@ -211,8 +211,8 @@ SIMKIT_HD lanes::Mask<V> rollout_step(const typename Env::Params& p, const Engin
 
 enum class AutoresetMode : int { kNextStep = 0, kSameStep = 1, kDisabled = 2 };
 
-// The caller's step-API buffers, env-major (obs row i at obs + i * kObsDim). final_obs/has_final:
-// same_step mode only; info: num_envs x n_info, for envs with visit_info.
+// The caller's step-API buffers, env-major (obs row i at obs + i * kObsDim). final_obs/has_final/
+// final_info: same_step mode only; info and final_info: num_envs x n_info, for envs with visit_info.
 template <class Env>
 struct StepBuffersView {
   typename Env::Obs* obs;
@@ -223,6 +223,7 @@ struct StepBuffersView {
   uint8_t* has_final;
   double* info;
   int n_info;
+  double* final_info;  // may be null: then the ended episodes' info is not kept
   // Multi-agent envs: rows of the batch (lanes at or past it are padding and write nothing) and the
   // observation grid scratch (Env::kGridCells x lanes zero bytes).
   int64_t num_envs = 0;
@@ -369,7 +370,8 @@ SIMKIT_HD void put_info(const typename Env::Params& p, const typename Env::templ
 // One step-API call for the envs of a set of lanes, with Gymnasium's autoreset semantics:
 // next_step: the call after an episode ended resets that env, ignores its action and returns the
 //            reset observation and info with reward 0 and both flags false;
-// same_step: an ended episode's last observation goes to final_obs and the env resets in the same call;
+// same_step: an ended episode's last observation and info go to final_obs and final_info, and the env
+//            resets in the same call, returning the reset observation and info;
 // disabled:  ended envs stay as they are until the caller resets them.
 // In two parts: api_step_transition runs the transition for every lane and writes its outputs, and
 // returns the lanes that need api_step_finish (a reset); the CPU collects those lanes from a block
@@ -391,6 +393,9 @@ SIMKIT_HD lanes::Mask<V> api_step_transition(const typename Env::Params& p, cons
   if constexpr (kMode == AutoresetMode::kSameStep) {
     put_flags<V>(o.done(), out.has_final, rows);
     put_obs<Env>(p, s, out.final_obs, rows);  // meaningful where has_final is set
+    if constexpr (kHasInfo<Env>) {
+      if (out.final_info) put_info<Env>(p, s, out.final_info, out.n_info, rows);
+    }
     return o.done();
   } else if constexpr (kMode == AutoresetMode::kNextStep) {
     const lanes::Mask<V> pending = needs_reset;
@@ -410,8 +415,8 @@ SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams
   // same_step: the next episode starts before step t + 1; next_step: this call is its reset step.
   reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
   put_obs<Env>(p, s, out.obs, rows);
+  if constexpr (kHasInfo<Env>) put_info<Env>(p, s, out.info, out.n_info, rows);  // the new board's action mask
   if constexpr (kMode == AutoresetMode::kNextStep) {
-    if constexpr (kHasInfo<Env>) put_info<Env>(p, s, out.info, out.n_info, rows);
     put(V(0), out.reward, rows);
     put_flags<V>(lanes::Mask<V>(false), out.terminated, rows);
     put_flags<V>(lanes::Mask<V>(false), out.truncated, rows);

@@ -41,6 +41,8 @@ struct EnvInfo {
   std::vector<std::string> param_names;
   std::vector<double> param_defaults;    // the Params{} value of each, in param_names' order
   std::vector<std::string> info_fields;  // visit_info names, in order
+  std::vector<std::string> info_dtypes;  // numpy name of each info field's type ("int8" for action masks)
+  size_t info_bytes = 0;                 // one env's info values in those types
   size_t state_bytes = 0;    // sizeof(State)
   size_t env_bytes = 0;      // engine memory per env in statistics mode (state + bookkeeping)
   size_t obs_bytes = 0;      // one observation (of one agent)
@@ -111,6 +113,7 @@ struct StepBuffers {
   void* final_obs = nullptr;  // same_step mode
   uint8_t* has_final = nullptr;
   double* info = nullptr;  // num_envs x info_fields, or null
+  double* final_info = nullptr;  // same_step mode: info of the step each ended episode ended in, or null
 };
 
 // One chunk of a trajectory-mode rollout, in host memory that is valid only during the callback.

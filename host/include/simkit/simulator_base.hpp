@@ -107,7 +107,7 @@ class SimulatorBase : public Simulator {
   // The caller's step-API buffers as the kernels see them.
   StepBuffersView<Env> step_view(const StepBuffers& b) const {
     return {static_cast<typename Env::Obs*>(b.obs), static_cast<Real*>(b.reward), b.terminated, b.truncated,
-            static_cast<typename Env::Obs*>(b.final_obs), b.has_final, b.info, n_info()};
+            static_cast<typename Env::Obs*>(b.final_obs), b.has_final, b.info, n_info(), b.final_info};
   }
 
   SimConfig config_;

@@ -212,13 +212,14 @@ struct TailScratch {
   typename Env::Obs obs[W * Env::kObsDim], final_obs[W * Env::kObsDim];
   typename Env::Real reward[W];
   uint8_t terminated[W], truncated[W], has_final[W];
-  double info[W * kMaxInfo];
+  double info[W * kMaxInfo], final_info[W * kMaxInfo];
 
   StepBuffersView<Env> view(const StepBuffersView<Env>& out) {
     return {out.obs ? obs : nullptr,          out.reward ? reward : nullptr,
             out.terminated ? terminated : nullptr, out.truncated ? truncated : nullptr,
             out.final_obs ? final_obs : nullptr,   out.has_final ? has_final : nullptr,
-            out.info ? info : nullptr,             out.n_info};
+            out.info ? info : nullptr,             out.n_info,
+            out.final_info ? final_info : nullptr};
   }
   void copy_to(const StepBuffersView<Env>& out, size_t row, int valid) const {
     const size_t n = static_cast<size_t>(valid);
@@ -232,6 +233,7 @@ struct TailScratch {
     copy(out.truncated, truncated, 1);
     copy(out.has_final, has_final, 1);
     copy(out.info, info, static_cast<size_t>(out.n_info));
+    copy(out.final_info, final_info, static_cast<size_t>(out.n_info));
   }
 };
 
