@@ -14,11 +14,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "simkit/cuda/check.cuh"
 #include "simkit/cuda/memory.cuh"
+#include "simkit/allocation.hpp"
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
 #include "simkit/simulator_base.hpp"
@@ -186,6 +188,7 @@ void copy_to_host(T* dst, const T* src, size_t count, const Stream& s) {
 
 std::string device_label();  // "NVIDIA H100 80GB HBM3 (CUDA device 0, sm_90)"
 uint64_t device_free_bytes();  // cudaMemGetInfo, now
+int current_device();          // cudaGetDevice
 
 template <class Env>
 class CudaSimulator final : public SimulatorBase<Env> {
@@ -209,6 +212,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     req.env = info_;
     req.num_envs = c.num_envs;
     req.mode = OutputMode::kStatistics;
+    req.device = Device::kCuda;
     req.free_bytes = device_free_bytes();
     req.allow_batches = false;
     const MemoryPlan plan = plan_memory(req);
@@ -234,18 +238,30 @@ class CudaSimulator final : public SimulatorBase<Env> {
     stream_.synchronize();
   }
 
+  // The device whose memory this simulator holds (DLPack exports name it).
+  int device_id() const { return device_id_; }
+
   std::string device_name() const override { return device_label(); }
   double last_rollout_seconds() const override { return last_seconds_; }
 
+  // Only buffers a kernel has written: obs after a reset that returned them or a step, the others
+  // after a step.
   DeviceOutputs device_outputs() const override {
     DeviceOutputs d;
-    if (step_dev_.obs.get() == nullptr) return d;  // no step yet
-    d.device_id = 0;  // simulators run on the current device, device 0 unless the caller chose another
-    d.obs = step_dev_.obs.get();
-    d.reward = step_dev_.reward.get();
-    d.terminated = step_dev_.terminated.get();
-    d.truncated = step_dev_.truncated.get();
+    if (!obs_written_) return d;
+    d.device_id = device_id_;
+    d.obs = step_->obs.get();
+    if (step_written_) {
+      d.reward = step_->reward.get();
+      d.terminated = step_->terminated.get();
+      d.truncated = step_->truncated.get();
+    }
     return d;
+  }
+
+  // Work queued on `consumer` after this call waits for the kernel that wrote the outputs.
+  void make_stream_wait(uintptr_t consumer) const override {
+    if (obs_written_) SIMKIT_CUDA_CHECK(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(consumer), written_.get(), 0));
   }
 
   void get_state(double* out) const override {
@@ -271,82 +287,105 @@ class CudaSimulator final : public SimulatorBase<Env> {
     stream_.synchronize();
   }
 
+  void reserve_rollout(uint64_t steps, int chunk, bool trajectory) override {
+    if (trajectory && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min<uint64_t>(chunk, steps)));
+  }
+
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     return run(steps, chunk, on_chunk);
   }
 
   const uint64_t* store_env_seeds(const std::vector<uint64_t>& seeds) override {
     ensure_step_buffers();
-    if (env_seeds_.empty()) env_seeds_ = DeviceBuffer<uint64_t>(seeds.size());
-    std::memcpy(staging_seeds_.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
-    copy_to_device(env_seeds_.get(), staging_seeds_.get(), seeds.size(), stream_);
-    return env_seeds_.get();
+    std::memcpy(step_->staging_seeds.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
+    copy_to_device(step_->env_seeds.get(), step_->staging_seeds.get(), seeds.size(), stream_);
+    return step_->env_seeds.get();
   }
 
   void run_reset(const uint8_t* mask, void* obs, double* info) override {
     ensure_step_buffers();
-    const int64_t n = num_envs();
+    StepSet& b = *step_;
+    const size_t n = static_cast<size_t>(num_envs());
     const uint8_t* dmask = nullptr;
     if (mask) {
-      std::memcpy(staging_flags_.get(), mask, static_cast<size_t>(n));
-      copy_to_device(step_dev_.mask.get(), staging_flags_.get(), static_cast<size_t>(n), stream_);
-      dmask = step_dev_.mask.get();
+      std::memcpy(b.staging_flags.get(), mask, n);
+      copy_to_device(b.mask.get(), b.staging_flags.get(), n, stream_);
+      dmask = b.mask.get();
     }
     const bool want_info = info != nullptr && this->n_info() > 0;
     StepBuffersView<Env> out{};
-    out.obs = obs ? step_dev_.obs.get() : nullptr;
-    out.info = want_info ? step_dev_.info.get() : nullptr;
+    out.obs = obs ? b.obs.get() : nullptr;
+    out.info = want_info ? b.info.get() : nullptr;
     out.n_info = this->n_info();
     launch_reset(false, dmask, out);
-    if (obs) copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    if (obs) {
+      written_.record(stream_);
+      copy_to_host(b.staging_obs.get(), b.obs.get(), obs_count(), stream_);
+    }
+    if (want_info) copy_to_host(b.staging_info.get(), b.info.get(), info_count(), stream_);
     stream_.synchronize();
-    if (obs) std::memcpy(obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    if (want_info) std::memcpy(info, staging_info_.get(), info_count() * sizeof(double));
+    if (obs) std::memcpy(obs, b.staging_obs.get(), obs_count() * sizeof(Obs));
+    if (want_info) std::memcpy(info, b.staging_info.get(), info_count() * sizeof(double));
+    obs_written_ = obs_written_ || obs != nullptr;
   }
 
   void run_pending_resets() override { launch_reset(/*only_pending=*/true, nullptr, StepBuffersView<Env>{}); }
 
   void run_step(const Action* a, const StepBuffers& out) override {
     ensure_step_buffers();
+    StepSet& b = *step_;
     const size_t n = static_cast<size_t>(num_envs());
     const AutoresetMode mode = config_.autoreset;
     const bool same_step = mode == AutoresetMode::kSameStep;
     const bool want_info = out.info != nullptr && this->n_info() > 0;
-    std::memcpy(staging_actions_.get(), a, n * sizeof(Action));
-    copy_to_device(step_dev_.actions.get(), staging_actions_.get(), n, stream_);
-    const StepBuffersView<Env> dout{step_dev_.obs.get(),
-                                    step_dev_.reward.get(),
-                                    step_dev_.terminated.get(),
-                                    step_dev_.truncated.get(),
-                                    same_step ? step_dev_.final_obs.get() : nullptr,
-                                    same_step ? step_dev_.has_final.get() : nullptr,
-                                    step_dev_.info.get(),  // always written by envs with info fields
+    std::memcpy(b.staging_actions.get(), a, n * sizeof(Action));
+    copy_to_device(b.actions.get(), b.staging_actions.get(), n, stream_);
+    const StepBuffersView<Env> dout{b.obs.get(),
+                                    b.reward.get(),
+                                    b.terminated.get(),
+                                    b.truncated.get(),
+                                    same_step ? b.final_obs.get() : nullptr,
+                                    same_step ? b.has_final.get() : nullptr,
+                                    b.info.get(),  // always written by envs with info fields
                                     this->n_info()};
     with_autoreset_mode(mode, [&](auto mode_tag) {
       api_step_kernel<Env, decltype(mode_tag)::value><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
-          params_, engine_, batch_view(), num_envs(), t_, step_dev_.actions.get(), dout);
+          params_, engine_, batch_view(), num_envs(), t_, b.actions.get(), dout);
     });
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
-    copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    copy_to_host(staging_reward_.get(), step_dev_.reward.get(), n, stream_);
-    copy_to_host(staging_flags_.get(), step_dev_.terminated.get(), n, stream_);
-    copy_to_host(staging_flags2_.get(), step_dev_.truncated.get(), n, stream_);
-    if (same_step && out.final_obs) copy_to_host(staging_final_obs_.get(), step_dev_.final_obs.get(), obs_count(), stream_);
-    if (same_step && out.has_final) copy_to_host(staging_has_final_.get(), step_dev_.has_final.get(), n, stream_);
-    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    written_.record(stream_);
+    copy_to_host(b.staging_obs.get(), b.obs.get(), obs_count(), stream_);
+    copy_to_host(b.staging_reward.get(), b.reward.get(), n, stream_);
+    copy_to_host(b.staging_flags.get(), b.terminated.get(), n, stream_);
+    copy_to_host(b.staging_flags2.get(), b.truncated.get(), n, stream_);
+    if (same_step && out.final_obs) copy_to_host(b.staging_final_obs.get(), b.final_obs.get(), obs_count(), stream_);
+    if (same_step && out.has_final) copy_to_host(b.staging_has_final.get(), b.has_final.get(), n, stream_);
+    if (want_info) copy_to_host(b.staging_info.get(), b.info.get(), info_count(), stream_);
     stream_.synchronize();
-    if (out.obs) std::memcpy(out.obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    if (out.reward) std::memcpy(out.reward, staging_reward_.get(), n * sizeof(Real));
-    if (out.terminated) std::memcpy(out.terminated, staging_flags_.get(), n);
-    if (out.truncated) std::memcpy(out.truncated, staging_flags2_.get(), n);
-    if (same_step && out.final_obs) std::memcpy(out.final_obs, staging_final_obs_.get(), obs_count() * sizeof(Obs));
-    if (same_step && out.has_final) std::memcpy(out.has_final, staging_has_final_.get(), n);
-    if (want_info) std::memcpy(out.info, staging_info_.get(), info_count() * sizeof(double));
+    if (out.obs) std::memcpy(out.obs, b.staging_obs.get(), obs_count() * sizeof(Obs));
+    if (out.reward) std::memcpy(out.reward, b.staging_reward.get(), n * sizeof(Real));
+    if (out.terminated) std::memcpy(out.terminated, b.staging_flags.get(), n);
+    if (out.truncated) std::memcpy(out.truncated, b.staging_flags2.get(), n);
+    if (same_step && out.final_obs) std::memcpy(out.final_obs, b.staging_final_obs.get(), obs_count() * sizeof(Obs));
+    if (same_step && out.has_final) std::memcpy(out.has_final, b.staging_has_final.get(), n);
+    if (want_info) std::memcpy(out.info, b.staging_info.get(), info_count() * sizeof(double));
+    obs_written_ = step_written_ = true;
   }
 
  private:
+  // One chunk of trajectory on the device and its pinned host twin, `capacity` = steps x envs.
   struct TrajectoryBuffers {
+    explicit TrajectoryBuffers(size_t cap)
+        : obs(cap * Env::kObsDim),
+          reward(cap),
+          terminated(cap),
+          truncated(cap),
+          actions(cap),
+          host_obs(cap * Env::kObsDim),
+          host_reward(cap),
+          host_terminated(cap),
+          host_truncated(cap),
+          host_actions(cap) {}
     DeviceBuffer<Obs> obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated;
@@ -356,32 +395,57 @@ class CudaSimulator final : public SimulatorBase<Env> {
     PinnedBuffer<uint8_t> host_terminated, host_truncated;
     PinnedBuffer<Action> host_actions;
     Event computed{false}, copied{false};
-    size_t capacity = 0;  // steps x envs
-
-    void reserve(size_t cap) {
-      if (cap <= capacity) return;
-      obs = DeviceBuffer<Obs>(cap * Env::kObsDim);
-      reward = DeviceBuffer<Real>(cap);
-      terminated = DeviceBuffer<uint8_t>(cap);
-      truncated = DeviceBuffer<uint8_t>(cap);
-      actions = DeviceBuffer<Action>(cap);
-      host_obs = PinnedBuffer<Obs>(cap * Env::kObsDim);
-      host_reward = PinnedBuffer<Real>(cap);
-      host_terminated = PinnedBuffer<uint8_t>(cap);
-      host_truncated = PinnedBuffer<uint8_t>(cap);
-      host_actions = PinnedBuffer<Action>(cap);
-      capacity = cap;
-    }
     TrajectoryView<Env> view() const { return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()}; }
   };
+  // The double buffer, allocated as a whole: a failure in any allocation leaves the old pair.
+  struct TrajectoryPair {
+    explicit TrajectoryPair(size_t cap) : buffers{TrajectoryBuffers(cap), TrajectoryBuffers(cap)}, capacity(cap) {}
+    TrajectoryBuffers buffers[2];
+    size_t capacity;
+  };
 
-  struct StepDeviceBuffers {
+  // The step API's device buffers and their pinned staging twins, allocated as a whole on first use
+  // (throughput runs never pay for them).
+  struct StepSet {
+    StepSet(size_t n, size_t obs_n, size_t info_n, bool same_step)
+        : actions(n),
+          obs(obs_n),
+          final_obs(same_step ? obs_n : 0),
+          reward(n),
+          terminated(n),
+          truncated(n),
+          has_final(same_step ? n : 0),
+          mask(n),
+          info(info_n),
+          env_seeds(n),
+          staging_actions(n),
+          staging_obs(obs_n),
+          staging_final_obs(same_step ? obs_n : 0),
+          staging_reward(n),
+          staging_flags(n),
+          staging_flags2(n),
+          staging_has_final(same_step ? n : 0),
+          staging_seeds(n),
+          staging_info(info_n) {}
     DeviceBuffer<Action> actions;
     DeviceBuffer<Obs> obs, final_obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated, has_final, mask;
     DeviceBuffer<double> info;
+    DeviceBuffer<uint64_t> env_seeds;
+    PinnedBuffer<Action> staging_actions;
+    PinnedBuffer<Obs> staging_obs, staging_final_obs;
+    PinnedBuffer<Real> staging_reward;
+    PinnedBuffer<uint8_t> staging_flags, staging_flags2, staging_has_final;
+    PinnedBuffer<uint64_t> staging_seeds;
+    PinnedBuffer<double> staging_info;
   };
+
+  // What this simulator holds on the device apart from step and trajectory buffers.
+  uint64_t engine_bytes() const {
+    return state_.bytes() + elapsed_.bytes() + episode_return_.bytes() + needs_reset_.bytes() + block_stats_.bytes() +
+           reduce_temp_.bytes();
+  }
 
   size_t obs_count() const { return static_cast<size_t>(num_envs()) * Env::kObsDim; }
   size_t info_count() const { return static_cast<size_t>(num_envs()) * static_cast<size_t>(this->n_info()); }
@@ -396,54 +460,50 @@ class CudaSimulator final : public SimulatorBase<Env> {
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
   }
 
-  // Step-API buffers, allocated on first use (throughput runs never pay for them).
   void ensure_step_buffers() {
-    if (!step_dev_.obs.empty()) return;
-    const size_t n = static_cast<size_t>(num_envs());
-    step_dev_.actions = DeviceBuffer<Action>(n);
-    step_dev_.obs = DeviceBuffer<Obs>(obs_count());
-    step_dev_.reward = DeviceBuffer<Real>(n);
-    step_dev_.terminated = DeviceBuffer<uint8_t>(n);
-    step_dev_.truncated = DeviceBuffer<uint8_t>(n);
-    step_dev_.mask = DeviceBuffer<uint8_t>(n);
-    staging_actions_ = PinnedBuffer<Action>(n);
-    staging_obs_ = PinnedBuffer<Obs>(obs_count());
-    staging_reward_ = PinnedBuffer<Real>(n);
-    staging_flags_ = PinnedBuffer<uint8_t>(n);
-    staging_flags2_ = PinnedBuffer<uint8_t>(n);
-    staging_seeds_ = PinnedBuffer<uint64_t>(n);
-    if (config_.autoreset == AutoresetMode::kSameStep) {
-      step_dev_.final_obs = DeviceBuffer<Obs>(obs_count());
-      step_dev_.has_final = DeviceBuffer<uint8_t>(n);
-      staging_final_obs_ = PinnedBuffer<Obs>(obs_count());
-      staging_has_final_ = PinnedBuffer<uint8_t>(n);
+    if (step_) return;
+    MemoryRequest req;
+    req.env = info_;
+    req.num_envs = num_envs();
+    req.mode = OutputMode::kStepApi;
+    req.device = Device::kCuda;
+    req.autoreset = config_.autoreset;
+    // The plan counts this simulator's engine again: add back what it holds.
+    req.free_bytes = device_free_bytes() + engine_bytes();
+    req.host_free_bytes = host_free_bytes();
+    const MemoryPlan plan = plan_memory(req);
+    if (!plan.fits()) {
+      throw ConfigError("step API, num_envs " + std::to_string(num_envs()) + " on " + device_label() + ": " +
+                        describe_shortfall(req, plan));
     }
-    if (this->n_info() > 0) {
-      step_dev_.info = DeviceBuffer<double>(info_count());
-      staging_info_ = PinnedBuffer<double>(info_count());
-    }
+    step_ = std::make_unique<StepSet>(static_cast<size_t>(num_envs()), obs_count(), info_count(),
+                                      config_.autoreset == AutoresetMode::kSameStep);
   }
 
-  // Trajectory buffers for `cap` = chunk x envs entries, checked against free device memory first.
+  // Trajectory buffers for `cap` = chunk x envs entries, checked against free device and host memory
+  // first. The new pair is allocated while the old one is held (the grow peak the plan counts) and
+  // replaces it only when every allocation succeeded.
   void reserve_trajectory(int64_t chunk_steps) {
     const size_t cap = static_cast<size_t>(chunk_steps) * static_cast<size_t>(num_envs());
-    if (cap <= traj_[0].capacity) return;
+    const size_t held = traj_ ? traj_->capacity : 0;
+    if (cap <= held) return;
     MemoryRequest req;
     req.env = info_;
     req.num_envs = num_envs();
     req.chunk = static_cast<int>(chunk_steps);
+    req.held_chunk = static_cast<int>(held / static_cast<size_t>(num_envs()));
     req.mode = OutputMode::kTrajectory;
-    // The plan counts this simulator's state again; add back what it already holds.
-    req.free_bytes = device_free_bytes() + state_.bytes() + elapsed_.bytes() + episode_return_.bytes() +
-                     needs_reset_.bytes() +
-                     2 * (traj_[0].capacity * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)));
+    req.device = Device::kCuda;
+    // The plan counts this simulator's engine and held pair again: add back what it holds.
+    const uint64_t held_bytes = 2 * held * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action));
+    req.free_bytes = device_free_bytes() + engine_bytes() + held_bytes;
+    req.host_free_bytes = host_free_bytes() + held_bytes;
     const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
                         std::to_string(num_envs()) + " on " + device_label() + ": " + describe_shortfall(req, plan));
     }
-    traj_[0].reserve(cap);
-    traj_[1].reserve(cap);
+    traj_ = std::make_unique<TrajectoryPair>(cap);
   }
 
   void launch_chunk(uint64_t t0, int k_steps, const TrajectoryView<Env>* traj) {
@@ -489,7 +549,6 @@ class CudaSimulator final : public SimulatorBase<Env> {
   RolloutStats run(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) {
     const int64_t n = num_envs();
     const uint64_t chunk_u = static_cast<uint64_t>(chunk);
-    if (on_chunk && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min(chunk_u, steps)));
     SIMKIT_CUDA_CHECK(cudaMemsetAsync(block_stats_.get(), 0, block_stats_.bytes(), stream_.get()));
     start_.record(stream_);
     try {
@@ -506,11 +565,11 @@ class CudaSimulator final : public SimulatorBase<Env> {
         // Double buffering: chunk `index` fills buffer index % 2 while the copy of the previous chunk
         // (other buffer) runs on copy_stream_ and the host hands it to the callback. Buffer index % 2
         // was last read by the copy of chunk index - 2, which deliver() already waited for.
-        TrajectoryBuffers& b = traj_[index % 2];
+        TrajectoryBuffers& b = traj_->buffers[index % 2];
         const TrajectoryView<Env> view = b.view();
         launch_chunk(t0, k_steps, &view);
         queue_trajectory_copy(b, k_steps);
-        if (index > 0) deliver(traj_[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
+        if (index > 0) deliver(traj_->buffers[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
         prev_t0 = t0;
         prev_steps = k_steps;
       }
@@ -520,7 +579,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
                                                   EpisodeStats{}, stream_.get()));
       SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
       copy_to_host(total_host_.get(), total_.get(), 1, stream_);
-      if (on_chunk && steps > 0) deliver(traj_[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
+      if (on_chunk && steps > 0) deliver(traj_->buffers[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
       stream_.synchronize();
     } catch (...) {
       // Leave no work queued on buffers a caller may free; the simulator is mid-rollout now.
@@ -536,28 +595,24 @@ class CudaSimulator final : public SimulatorBase<Env> {
   }
 
   double last_seconds_ = -1;
+  int device_id_ = current_device();
+  bool obs_written_ = false, step_written_ = false;  // which step buffers a kernel has written
 
   Stream stream_;       // all work of this simulator
   Stream copy_stream_;  // trajectory D2H copies, overlapping the next chunk
   Event start_, stop_;  // rollout timing on stream_
+  Event written_{false};  // after the last kernel that wrote the step buffers
   DeviceBuffer<unsigned char> state_;  // StateColumns of num_envs envs
   DeviceBuffer<uint32_t> elapsed_;
   DeviceBuffer<Real> episode_return_;
   DeviceBuffer<uint8_t> needs_reset_;
-  DeviceBuffer<uint64_t> env_seeds_;
   DeviceBuffer<EpisodeStats> block_stats_;  // one entry per block, summed over a rollout's chunks
   DeviceBuffer<EpisodeStats> total_;
   DeviceBuffer<unsigned char> reduce_temp_;
   size_t reduce_temp_bytes_ = 0;  // from CUB's size query, made once in the constructor
   PinnedBuffer<EpisodeStats> total_host_;
-  TrajectoryBuffers traj_[2];
-  StepDeviceBuffers step_dev_;
-  PinnedBuffer<Action> staging_actions_;
-  PinnedBuffer<Obs> staging_obs_, staging_final_obs_;
-  PinnedBuffer<Real> staging_reward_;
-  PinnedBuffer<uint8_t> staging_flags_, staging_flags2_, staging_has_final_;
-  PinnedBuffer<uint64_t> staging_seeds_;
-  PinnedBuffer<double> staging_info_;
+  std::unique_ptr<TrajectoryPair> traj_;
+  std::unique_ptr<StepSet> step_;
 };
 
 }  // namespace simkit::cuda

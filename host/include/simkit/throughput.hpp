@@ -68,6 +68,8 @@ struct ThroughputSpec {
   int threads = 0;
   uint64_t seed = 0;
   std::map<std::string, double> params;  // env parameters by name (SimConfig::params)
+  bool step_api = false;  // time step() calls (host actions in, host outputs back: one batch step per
+                          // call, round trip included) instead of rollouts of the built-in policy
 };
 
 struct ThroughputResult {
