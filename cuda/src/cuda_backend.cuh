@@ -100,23 +100,37 @@ __global__ void __launch_bounds__(kBlock)
     typename Env::State s = v.state.template load<Real>(row);
     uint32_t elapsed = v.elapsed[row];
     Real ret = v.episode_return[row];
+    // This env's Philox key, looked up once and given to every draw of the chunk as a batch seed:
+    // seed_key(own.seeds, env) is the same key, so the results are the same, but the resets reuse
+    // the policy's hoisted round keys instead of looking up a per-env seed each time.
     const SeedKey<uint32_t> key = seed_key(e.seeds, env);
+    EngineParams own = e;
+    own.seeds.seed = (static_cast<uint64_t>(key.hi) << 32) | key.lo;
+    own.seeds.env_seeds = nullptr;
+    // A chunk never crosses a multiple of 2^32 steps (run() ends chunks there): the high word of t
+    // is the same for the whole chunk and the step counter is 32-bit.
+    constexpr bool kStepsPerBlockDivides32Bits = (Policy::kStepsPerBlock & (Policy::kStepsPerBlock - 1)) == 0;
+    const uint64_t t_high = t0 & ~uint64_t{0xFFFFFFFF};
+    const uint32_t t0_low = static_cast<uint32_t>(t0);
     Words4<uint32_t> words{};
     for (int k = 0; k < steps; ++k) {
-      const uint64_t t = t0 + static_cast<uint64_t>(k);
-      if (k == 0 || t % Policy::kStepsPerBlock == 0) words = Policy::draw(key, env, t);
-      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(t));
+      const uint32_t t_low = t0_low + static_cast<uint32_t>(k);
+      const uint64_t t = t_high | t_low;
+      // t % kStepsPerBlock from the low word alone where kStepsPerBlock divides 2^32
+      const uint64_t phase = kStepsPerBlockDivides32Bits ? uint64_t{t_low} : t;
+      if (k == 0 || phase % Policy::kStepsPerBlock == 0) words = Policy::draw(key, env, t);
+      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(phase));
       bool done;
       if constexpr (kTrajectory) {
         DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row};
-        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
+        done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       } else {
         NoRecord record;
-        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
+        done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       }
       if (done) {
         stats.count(elapsed, ret);
-        reset_one<Env>(p, e, env, t + 1, s, elapsed, ret);
+        reset_one<Env>(p, own, env, t + 1, s, elapsed, ret);
       }
     }
     v.state.store(row, s);
@@ -261,7 +275,8 @@ class CudaSimulator final : public SimulatorBase<Env> {
 
   // Work queued on `consumer` after this call waits for the kernel that wrote the outputs.
   void make_stream_wait(uintptr_t consumer) const override {
-    if (obs_written_) SIMKIT_CUDA_CHECK(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(consumer), written_.get(), 0));
+    if (!obs_written_) return;
+    SIMKIT_CUDA_CHECK(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(consumer), written_.get(), 0));
   }
 
   void get_state(double* out) const override {
@@ -395,7 +410,9 @@ class CudaSimulator final : public SimulatorBase<Env> {
     PinnedBuffer<uint8_t> host_terminated, host_truncated;
     PinnedBuffer<Action> host_actions;
     Event computed{false}, copied{false};
-    TrajectoryView<Env> view() const { return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()}; }
+    TrajectoryView<Env> view() const {
+      return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()};
+    }
   };
   // The double buffer, allocated as a whole: a failure in any allocation leaves the old pair.
   struct TrajectoryPair {
@@ -555,9 +572,13 @@ class CudaSimulator final : public SimulatorBase<Env> {
       uint64_t prev_t0 = 0;
       int prev_steps = 0;
       int index = 0;
-      for (uint64_t done = 0; done < steps; done += chunk_u, ++index) {
-        const int k_steps = static_cast<int>(std::min(chunk_u, steps - done));
+      for (uint64_t done = 0; done < steps; ++index) {
         const uint64_t t0 = t_ + done;
+        // Chunks end at multiples of 2^32 steps (the kernel's 32-bit step counter); chunking does
+        // not change results.
+        const uint64_t to_boundary = (uint64_t{1} << 32) - (t0 & 0xFFFFFFFF);
+        const int k_steps = static_cast<int>(std::min({chunk_u, steps - done, to_boundary}));
+        done += static_cast<uint64_t>(k_steps);
         if (!on_chunk) {
           launch_chunk(t0, k_steps, nullptr);
           continue;

@@ -47,11 +47,12 @@ uint64_t saturating_product(uint64_t a, uint64_t b) {
   return __builtin_mul_overflow(a, b, &p) ? UINT64_MAX : p;
 }
 
-
-// Trajectory bytes per env of `buffers` chunk buffers of `chunk` steps.
+// Trajectory bytes per env of r.trajectory_buffers chunk buffers of `chunk` steps: obs, reward,
+// terminated, truncated and action for every step.
 uint64_t trajectory_bytes_per_env(const MemoryRequest& r, int chunk) {
   const uint64_t per_step = r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes;
-  return per_step * static_cast<uint64_t>(std::max(chunk, 0)) * static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
+  return per_step * static_cast<uint64_t>(std::max(chunk, 0)) *
+         static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
 }
 
 // The CUDA backend's step-API buffers per env (cuda_backend.cuh, ensure_step_buffers), on the device
@@ -81,16 +82,18 @@ uint64_t needed(uint64_t per_env, uint64_t fixed, uint64_t envs) {
 MemoryPlan plan_memory(const MemoryRequest& r) {
   MemoryPlan p;
   const bool cuda = r.device == Device::kCuda;
-  const uint64_t engine = r.env.env_bytes + 2;
   // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
   // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
+  const uint64_t engine = r.env.env_bytes + 2;
   p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
   switch (r.mode) {
     case OutputMode::kStatistics:
       p.per_env_bytes = engine;
       break;
     case OutputMode::kTrajectory: {
-      const uint64_t traj = trajectory_bytes_per_env(r, std::max(r.chunk, 1)) + trajectory_bytes_per_env(r, r.held_chunk);
+      // the new buffers, and while they are allocated the held ones
+      const uint64_t traj =
+          trajectory_bytes_per_env(r, std::max(r.chunk, 1)) + trajectory_bytes_per_env(r, r.held_chunk);
       p.per_env_bytes = engine + traj;
       if (cuda) p.host_per_env_bytes = traj;
       break;
@@ -99,7 +102,8 @@ MemoryPlan plan_memory(const MemoryRequest& r) {
       if (cuda) {
         p.per_env_bytes = engine + cuda_step_bytes_per_env(r, false);
         // vector.py's arrays as on the CPU, less the engine there, plus the pinned staging buffers
-        p.host_per_env_bytes = step_api_bytes_per_env(r) - (r.env.env_bytes + 1) + cuda_step_bytes_per_env(r, true);
+        p.host_per_env_bytes =
+            step_api_bytes_per_env(r) - (r.env.env_bytes + 1) + cuda_step_bytes_per_env(r, true);
         p.host_fixed_bytes = 32 << 20;
       } else {
         p.per_env_bytes = step_api_bytes_per_env(r);

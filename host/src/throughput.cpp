@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "simkit/system_info.hpp"
 
@@ -147,7 +148,8 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     c.params = spec.params;
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
-    StepApiLoop step_loop(*sim);
+    std::optional<StepApiLoop> step_loop;  // the step API's host buffers, only when it is timed
+    if (spec.step_api) step_loop.emplace(*sim);
     PiecePacer pacer(spec.step_api ? 1 : spec.chunk);
     // Up to `max_steps` batch steps in pieces, stopping once `seconds` of work have been done (at least
     // one piece); adds them to `stats` and returns the time they took: device time (CUDA events on the
@@ -159,7 +161,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
       do {
         const uint64_t k = pacer.next(max_steps - done, std::min(kPieceSeconds, seconds - wall));
         const double t0 = now_seconds();
-        const RolloutStats part = spec.step_api ? step_loop.run(k) : sim->rollout(k, spec.chunk);
+        const RolloutStats part = step_loop ? step_loop->run(k) : sim->rollout(k, spec.chunk);
         const double dt = now_seconds() - t0;
         pacer.record(k, dt);
         wall += dt;

@@ -160,7 +160,8 @@ class DeviceArray {
     synchronize_consumer(stream);
     const bool versioned = !max_version.is_none() && max_version.cast<py::tuple>()[0].cast<int>() >= 1;
     auto* ctx = new Context{owner_, shape_};
-    const DLTensor tensor{data_, device_, static_cast<int32_t>(ctx->shape.size()), dtype_, ctx->shape.data(), nullptr, 0};
+    const DLTensor tensor{data_, device_, static_cast<int32_t>(ctx->shape.size()), dtype_, ctx->shape.data(),
+                          nullptr, 0};
     if (versioned) {
       auto* t = new DLManagedTensorVersioned{{1, 0}, ctx, nullptr, 0, tensor};
       t->deleter = [](DLManagedTensorVersioned* self) { release<DLManagedTensorVersioned>(self); };
