@@ -14,11 +14,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "simkit/cuda/check.cuh"
 #include "simkit/cuda/memory.cuh"
+#include "simkit/allocation.hpp"
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
 #include "simkit/simulator_base.hpp"
@@ -98,25 +100,39 @@ __global__ void __launch_bounds__(kBlock)
     typename Env::State s = v.state.template load<Real>(row);
     uint32_t elapsed = v.elapsed[row];
     Real ret = v.episode_return[row];
+    // This env's Philox key, looked up once and given to every draw of the chunk as a batch seed:
+    // seed_key(own.seeds, env) is the same key, so the results are the same, but the resets reuse
+    // the policy's hoisted round keys instead of looking up a per-env seed each time.
     const SeedKey<uint32_t> key = seed_key(e.seeds, env);
+    EngineParams own = e;
+    own.seeds.seed = (static_cast<uint64_t>(key.hi) << 32) | key.lo;
+    own.seeds.env_seeds = nullptr;
+    // A chunk never crosses a multiple of 2^32 steps (run() ends chunks there): the high word of t
+    // is the same for the whole chunk and the step counter is 32-bit.
+    constexpr bool kStepsPerBlockDivides32Bits = (Policy::kStepsPerBlock & (Policy::kStepsPerBlock - 1)) == 0;
+    const uint64_t t_high = t0 & ~uint64_t{0xFFFFFFFF};
+    const uint32_t t0_low = static_cast<uint32_t>(t0);
     Words4<uint32_t> words{};
     for (int k = 0; k < steps; ++k) {
-      const uint64_t t = t0 + static_cast<uint64_t>(k);
+      const uint32_t t_low = t0_low + static_cast<uint32_t>(k);
+      const uint64_t t = t_high | t_low;
+      // t % kStepsPerBlock from the low word alone where kStepsPerBlock divides 2^32
+      const uint64_t phase = kStepsPerBlockDivides32Bits ? uint64_t{t_low} : t;
       // Multi-agent envs draw their agents' actions inside the step (AgentPolicy).
-      if (!kMultiAgent<Env> && (k == 0 || t % Policy::kStepsPerBlock == 0)) words = Policy::draw(key, env, t);
-      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(t));
+      if (!kMultiAgent<Env> && (k == 0 || phase % Policy::kStepsPerBlock == 0)) words = Policy::draw(key, env, t);
+      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(phase));
       bool done;
       if constexpr (kTrajectory) {
         DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row};
-        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
+        done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       } else {
         NoRecord record;
-        done = rollout_step<Env>(p, e, env, t, word, s, elapsed, ret, record);
+        done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       }
       if (done) {
         stats.count(elapsed, ret);
         if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(Env::agents_alive(p, s));
-        reset_one<Env>(p, e, env, t + 1, s, elapsed, ret);
+        reset_one<Env>(p, own, env, t + 1, s, elapsed, ret);
       }
     }
     v.state.store(row, s);
@@ -199,6 +215,7 @@ void copy_to_host(T* dst, const T* src, size_t count, const Stream& s) {
 
 std::string device_label();  // "NVIDIA H100 80GB HBM3 (CUDA device 0, sm_90)"
 uint64_t device_free_bytes();  // cudaMemGetInfo, now
+int current_device();          // cudaGetDevice
 
 template <class Env>
 class CudaSimulator final : public SimulatorBase<Env> {
@@ -222,6 +239,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     req.env = info_;
     req.num_envs = c.num_envs;
     req.mode = OutputMode::kStatistics;
+    req.device = Device::kCuda;
     req.free_bytes = device_free_bytes();
     req.allow_batches = false;
     const MemoryPlan plan = plan_memory(req);
@@ -247,18 +265,31 @@ class CudaSimulator final : public SimulatorBase<Env> {
     stream_.synchronize();
   }
 
+  // The device whose memory this simulator holds (DLPack exports name it).
+  int device_id() const { return device_id_; }
+
   std::string device_name() const override { return device_label(); }
   double last_rollout_seconds() const override { return last_seconds_; }
 
+  // Only buffers a kernel has written: obs after a reset that returned them or a step, the others
+  // after a step.
   DeviceOutputs device_outputs() const override {
     DeviceOutputs d;
-    if (step_dev_.obs.get() == nullptr) return d;  // no step yet
-    d.device_id = 0;  // simulators run on the current device, device 0 unless the caller chose another
-    d.obs = step_dev_.obs.get();
-    d.reward = step_dev_.reward.get();
-    d.terminated = step_dev_.terminated.get();
-    d.truncated = step_dev_.truncated.get();
+    if (!obs_written_) return d;
+    d.device_id = device_id_;
+    d.obs = step_->obs.get();
+    if (step_written_) {
+      d.reward = step_->reward.get();
+      d.terminated = step_->terminated.get();
+      d.truncated = step_->truncated.get();
+    }
     return d;
+  }
+
+  // Work queued on `consumer` after this call waits for the kernel that wrote the outputs.
+  void make_stream_wait(uintptr_t consumer) const override {
+    if (!obs_written_) return;
+    SIMKIT_CUDA_CHECK(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(consumer), written_.get(), 0));
   }
 
   void get_state(double* out) const override {
@@ -284,90 +315,113 @@ class CudaSimulator final : public SimulatorBase<Env> {
     stream_.synchronize();
   }
 
+  void reserve_rollout(uint64_t steps, int chunk, bool trajectory) override {
+    if (trajectory && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min<uint64_t>(chunk, steps)));
+  }
+
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     return run(steps, chunk, on_chunk);
   }
 
   const uint64_t* store_env_seeds(const std::vector<uint64_t>& seeds) override {
     ensure_step_buffers();
-    if (env_seeds_.empty()) env_seeds_ = DeviceBuffer<uint64_t>(seeds.size());
-    std::memcpy(staging_seeds_.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
-    copy_to_device(env_seeds_.get(), staging_seeds_.get(), seeds.size(), stream_);
-    return env_seeds_.get();
+    std::memcpy(step_->staging_seeds.get(), seeds.data(), seeds.size() * sizeof(uint64_t));
+    copy_to_device(step_->env_seeds.get(), step_->staging_seeds.get(), seeds.size(), stream_);
+    return step_->env_seeds.get();
   }
 
   void run_reset(const uint8_t* mask, void* obs, double* info) override {
     ensure_step_buffers();
-    const int64_t n = num_envs();
+    StepSet& b = *step_;
+    const size_t n = static_cast<size_t>(num_envs());
     const uint8_t* dmask = nullptr;
     if (mask) {
-      std::memcpy(staging_flags_.get(), mask, static_cast<size_t>(n));
-      copy_to_device(step_dev_.mask.get(), staging_flags_.get(), static_cast<size_t>(n), stream_);
-      dmask = step_dev_.mask.get();
+      std::memcpy(b.staging_flags.get(), mask, n);
+      copy_to_device(b.mask.get(), b.staging_flags.get(), n, stream_);
+      dmask = b.mask.get();
     }
     const bool want_info = info != nullptr && this->n_info() > 0;
     StepBuffersView<Env> out{};
-    out.obs = obs ? step_dev_.obs.get() : nullptr;
-    out.info = want_info ? step_dev_.info.get() : nullptr;
+    out.obs = obs ? b.obs.get() : nullptr;
+    out.info = want_info ? b.info.get() : nullptr;
     out.n_info = this->n_info();
     out.num_envs = n;
-    out.grid = step_dev_.grid.get();
+    out.grid = b.grid.get();
     launch_reset(false, dmask, out);
-    if (obs) copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    if (obs) {
+      written_.record(stream_);
+      copy_to_host(b.staging_obs.get(), b.obs.get(), obs_count(), stream_);
+    }
+    if (want_info) copy_to_host(b.staging_info.get(), b.info.get(), info_count(), stream_);
     stream_.synchronize();
-    if (obs) std::memcpy(obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    if (want_info) std::memcpy(info, staging_info_.get(), info_count() * sizeof(double));
+    if (obs) std::memcpy(obs, b.staging_obs.get(), obs_count() * sizeof(Obs));
+    if (want_info) std::memcpy(info, b.staging_info.get(), info_count() * sizeof(double));
+    obs_written_ = obs_written_ || obs != nullptr;
   }
 
   void run_pending_resets() override { launch_reset(/*only_pending=*/true, nullptr, StepBuffersView<Env>{}); }
 
   void run_step(const Action* a, const StepBuffers& out) override {
     ensure_step_buffers();
-    const size_t n = static_cast<size_t>(num_envs()) * static_cast<size_t>(agents_);  // rows
+    StepSet& b = *step_;
+    const size_t n = rows();
     const AutoresetMode mode = config_.autoreset;
     const bool same_step = mode == AutoresetMode::kSameStep;
     const bool want_info = out.info != nullptr && this->n_info() > 0;
-    std::memcpy(staging_actions_.get(), a, n * sizeof(Action));
-    copy_to_device(step_dev_.actions.get(), staging_actions_.get(), n, stream_);
-    const StepBuffersView<Env> dout{step_dev_.obs.get(),
-                                    step_dev_.reward.get(),
-                                    step_dev_.terminated.get(),
-                                    step_dev_.truncated.get(),
-                                    same_step ? step_dev_.final_obs.get() : nullptr,
-                                    same_step ? step_dev_.has_final.get() : nullptr,
-                                    step_dev_.info.get(),  // always written by envs with info fields
+    std::memcpy(b.staging_actions.get(), a, n * sizeof(Action));
+    copy_to_device(b.actions.get(), b.staging_actions.get(), n, stream_);
+    const StepBuffersView<Env> dout{b.obs.get(),
+                                    b.reward.get(),
+                                    b.terminated.get(),
+                                    b.truncated.get(),
+                                    same_step ? b.final_obs.get() : nullptr,
+                                    same_step ? b.has_final.get() : nullptr,
+                                    b.info.get(),  // always written by envs with info fields
                                     this->n_info(),
-                                    same_step ? step_dev_.final_info.get() : nullptr,
+                                    same_step ? b.final_info.get() : nullptr,
                                     num_envs(),
-                                    step_dev_.grid.get()};
+                                    b.grid.get()};
     with_autoreset_mode(mode, [&](auto mode_tag) {
       api_step_kernel<Env, decltype(mode_tag)::value><<<grid_for(num_envs()), kBlock, 0, stream_.get()>>>(
-          params_, engine_, batch_view(), num_envs(), t_, step_dev_.actions.get(), dout);
+          params_, engine_, batch_view(), num_envs(), t_, b.actions.get(), dout);
     });
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
-    copy_to_host(staging_obs_.get(), step_dev_.obs.get(), obs_count(), stream_);
-    copy_to_host(staging_reward_.get(), step_dev_.reward.get(), n, stream_);
-    copy_to_host(staging_flags_.get(), step_dev_.terminated.get(), n, stream_);
-    copy_to_host(staging_flags2_.get(), step_dev_.truncated.get(), n, stream_);
-    if (same_step && out.final_obs) copy_to_host(staging_final_obs_.get(), step_dev_.final_obs.get(), obs_count(), stream_);
-    if (same_step && out.has_final) copy_to_host(staging_has_final_.get(), step_dev_.has_final.get(), n, stream_);
-    if (want_info) copy_to_host(staging_info_.get(), step_dev_.info.get(), info_count(), stream_);
+    written_.record(stream_);
+    copy_to_host(b.staging_obs.get(), b.obs.get(), obs_count(), stream_);
+    copy_to_host(b.staging_reward.get(), b.reward.get(), n, stream_);
+    copy_to_host(b.staging_flags.get(), b.terminated.get(), n, stream_);
+    copy_to_host(b.staging_flags2.get(), b.truncated.get(), n, stream_);
+    if (same_step && out.final_obs) copy_to_host(b.staging_final_obs.get(), b.final_obs.get(), obs_count(), stream_);
+    if (same_step && out.has_final) copy_to_host(b.staging_has_final.get(), b.has_final.get(), n, stream_);
+    if (want_info) copy_to_host(b.staging_info.get(), b.info.get(), info_count(), stream_);
     const bool want_final_info = same_step && out.final_info != nullptr && this->n_info() > 0;
-    if (want_final_info) copy_to_host(staging_final_info_.get(), step_dev_.final_info.get(), info_count(), stream_);
+    if (want_final_info) copy_to_host(b.staging_final_info.get(), b.final_info.get(), info_count(), stream_);
     stream_.synchronize();
-    if (out.obs) std::memcpy(out.obs, staging_obs_.get(), obs_count() * sizeof(Obs));
-    if (out.reward) std::memcpy(out.reward, staging_reward_.get(), n * sizeof(Real));
-    if (out.terminated) std::memcpy(out.terminated, staging_flags_.get(), n);
-    if (out.truncated) std::memcpy(out.truncated, staging_flags2_.get(), n);
-    if (same_step && out.final_obs) std::memcpy(out.final_obs, staging_final_obs_.get(), obs_count() * sizeof(Obs));
-    if (same_step && out.has_final) std::memcpy(out.has_final, staging_has_final_.get(), n);
-    if (want_info) std::memcpy(out.info, staging_info_.get(), info_count() * sizeof(double));
-    if (want_final_info) std::memcpy(out.final_info, staging_final_info_.get(), info_count() * sizeof(double));
+    if (out.obs) std::memcpy(out.obs, b.staging_obs.get(), obs_count() * sizeof(Obs));
+    if (out.reward) std::memcpy(out.reward, b.staging_reward.get(), n * sizeof(Real));
+    if (out.terminated) std::memcpy(out.terminated, b.staging_flags.get(), n);
+    if (out.truncated) std::memcpy(out.truncated, b.staging_flags2.get(), n);
+    if (same_step && out.final_obs) std::memcpy(out.final_obs, b.staging_final_obs.get(), obs_count() * sizeof(Obs));
+    if (same_step && out.has_final) std::memcpy(out.has_final, b.staging_has_final.get(), n);
+    if (want_info) std::memcpy(out.info, b.staging_info.get(), info_count() * sizeof(double));
+    if (want_final_info) std::memcpy(out.final_info, b.staging_final_info.get(), info_count() * sizeof(double));
+    obs_written_ = step_written_ = true;
   }
 
  private:
+  // One chunk of trajectory on the device and its pinned host twin, `capacity` = steps x envs.
   struct TrajectoryBuffers {
+    explicit TrajectoryBuffers(size_t cap)
+        : obs(cap * Env::kObsDim),
+          reward(cap),
+          terminated(cap),
+          truncated(cap),
+          actions(cap),
+          host_obs(cap * Env::kObsDim),
+          host_reward(cap),
+          host_terminated(cap),
+          host_truncated(cap),
+          host_actions(cap) {}
     DeviceBuffer<Obs> obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated;
@@ -377,33 +431,65 @@ class CudaSimulator final : public SimulatorBase<Env> {
     PinnedBuffer<uint8_t> host_terminated, host_truncated;
     PinnedBuffer<Action> host_actions;
     Event computed{false}, copied{false};
-    size_t capacity = 0;  // steps x envs
-
-    void reserve(size_t cap) {
-      if (cap <= capacity) return;
-      obs = DeviceBuffer<Obs>(cap * Env::kObsDim);
-      reward = DeviceBuffer<Real>(cap);
-      terminated = DeviceBuffer<uint8_t>(cap);
-      truncated = DeviceBuffer<uint8_t>(cap);
-      actions = DeviceBuffer<Action>(cap);
-      host_obs = PinnedBuffer<Obs>(cap * Env::kObsDim);
-      host_reward = PinnedBuffer<Real>(cap);
-      host_terminated = PinnedBuffer<uint8_t>(cap);
-      host_truncated = PinnedBuffer<uint8_t>(cap);
-      host_actions = PinnedBuffer<Action>(cap);
-      capacity = cap;
+    TrajectoryView<Env> view() const {
+      return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()};
     }
-    TrajectoryView<Env> view() const { return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()}; }
+  };
+  // The double buffer, allocated as a whole: a failure in any allocation leaves the old pair.
+  struct TrajectoryPair {
+    explicit TrajectoryPair(size_t cap) : buffers{TrajectoryBuffers(cap), TrajectoryBuffers(cap)}, capacity(cap) {}
+    TrajectoryBuffers buffers[2];
+    size_t capacity;
   };
 
-  struct StepDeviceBuffers {
+  // The step API's device buffers and their pinned staging twins, allocated as a whole on first use
+  // (throughput runs never pay for them).
+  struct StepSet {
+    // n envs of r rows each (multi-agent envs: one row per agent); grid_bytes: multi-agent observation
+    // grids, one per env.
+    StepSet(size_t n, size_t r, size_t obs_n, size_t info_n, bool same_step, size_t grid_bytes)
+        : actions(r),
+          obs(obs_n),
+          final_obs(same_step ? obs_n : 0),
+          reward(r),
+          terminated(r),
+          truncated(r),
+          has_final(same_step ? r : 0),
+          mask(n),
+          info(info_n),
+          final_info(same_step ? info_n : 0),
+          grid(grid_bytes),
+          env_seeds(n),
+          staging_actions(r),
+          staging_obs(obs_n),
+          staging_final_obs(same_step ? obs_n : 0),
+          staging_reward(r),
+          staging_flags(std::max(n, r)),  // reset masks (per env) and flags (per row)
+          staging_flags2(r),
+          staging_has_final(same_step ? r : 0),
+          staging_seeds(n),
+          staging_info(info_n),
+          staging_final_info(same_step ? info_n : 0) {}
     DeviceBuffer<Action> actions;
     DeviceBuffer<Obs> obs, final_obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated, has_final, mask;
     DeviceBuffer<double> info, final_info;
     DeviceBuffer<int8_t> grid;  // multi-agent envs: Env::kGridCells bytes per env
+    DeviceBuffer<uint64_t> env_seeds;
+    PinnedBuffer<Action> staging_actions;
+    PinnedBuffer<Obs> staging_obs, staging_final_obs;
+    PinnedBuffer<Real> staging_reward;
+    PinnedBuffer<uint8_t> staging_flags, staging_flags2, staging_has_final;
+    PinnedBuffer<uint64_t> staging_seeds;
+    PinnedBuffer<double> staging_info, staging_final_info;
   };
+
+  // What this simulator holds on the device apart from step and trajectory buffers.
+  uint64_t engine_bytes() const {
+    return state_.bytes() + elapsed_.bytes() + episode_return_.bytes() + needs_reset_.bytes() + block_stats_.bytes() +
+           reduce_temp_.bytes();
+  }
 
   size_t rows() const { return static_cast<size_t>(num_envs()) * static_cast<size_t>(agents_); }
   size_t obs_count() const { return rows() * Env::kObsDim; }
@@ -419,64 +505,55 @@ class CudaSimulator final : public SimulatorBase<Env> {
     SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
   }
 
-  // Step-API buffers, allocated on first use (throughput runs never pay for them).
   void ensure_step_buffers() {
-    if (!step_dev_.obs.empty()) return;
-    const size_t n = static_cast<size_t>(num_envs());
-    const size_t r = rows();  // per-agent buffers
-    step_dev_.actions = DeviceBuffer<Action>(r);
-    step_dev_.obs = DeviceBuffer<Obs>(obs_count());
-    step_dev_.reward = DeviceBuffer<Real>(r);
-    step_dev_.terminated = DeviceBuffer<uint8_t>(r);
-    step_dev_.truncated = DeviceBuffer<uint8_t>(r);
-    step_dev_.mask = DeviceBuffer<uint8_t>(n);
-    staging_actions_ = PinnedBuffer<Action>(r);
-    staging_obs_ = PinnedBuffer<Obs>(obs_count());
-    staging_reward_ = PinnedBuffer<Real>(r);
-    staging_flags_ = PinnedBuffer<uint8_t>(std::max(n, r));  // reset masks (per env) and flags (per row)
-    staging_flags2_ = PinnedBuffer<uint8_t>(r);
-    staging_seeds_ = PinnedBuffer<uint64_t>(n);
-    if constexpr (kMultiAgent<Env>) {
-      // One observation grid per world (thread), zero between observations.
-      step_dev_.grid = DeviceBuffer<int8_t>(n * Env::kGridCells);
-      SIMKIT_CUDA_CHECK(cudaMemsetAsync(step_dev_.grid.get(), 0, step_dev_.grid.bytes(), stream_.get()));
+    if (step_) return;
+    MemoryRequest req;
+    req.env = info_;
+    req.num_envs = num_envs();
+    req.mode = OutputMode::kStepApi;
+    req.device = Device::kCuda;
+    req.autoreset = config_.autoreset;
+    // The plan counts this simulator's engine again: add back what it holds.
+    req.free_bytes = device_free_bytes() + engine_bytes();
+    req.host_free_bytes = host_free_bytes();
+    const MemoryPlan plan = plan_memory(req);
+    if (!plan.fits()) {
+      throw ConfigError("step API, num_envs " + std::to_string(num_envs()) + " on " + device_label() + ": " +
+                        describe_shortfall(req, plan));
     }
-    if (config_.autoreset == AutoresetMode::kSameStep) {
-      step_dev_.final_obs = DeviceBuffer<Obs>(obs_count());
-      step_dev_.has_final = DeviceBuffer<uint8_t>(r);
-      staging_final_obs_ = PinnedBuffer<Obs>(obs_count());
-      staging_has_final_ = PinnedBuffer<uint8_t>(r);
-    }
-    if (this->n_info() > 0) {
-      step_dev_.info = DeviceBuffer<double>(info_count());
-      staging_info_ = PinnedBuffer<double>(info_count());
-      if (config_.autoreset == AutoresetMode::kSameStep) {
-        step_dev_.final_info = DeviceBuffer<double>(info_count());
-        staging_final_info_ = PinnedBuffer<double>(info_count());
-      }
-    }
+    size_t grid_bytes = 0;
+    if constexpr (kMultiAgent<Env>) grid_bytes = static_cast<size_t>(num_envs()) * Env::kGridCells;
+    auto fresh = std::make_unique<StepSet>(static_cast<size_t>(num_envs()), rows(), obs_count(), info_count(),
+                                           config_.autoreset == AutoresetMode::kSameStep, grid_bytes);
+    // The observation grids start zero and the env leaves them zero.
+    if (grid_bytes > 0) SIMKIT_CUDA_CHECK(cudaMemsetAsync(fresh->grid.get(), 0, grid_bytes, stream_.get()));
+    step_ = std::move(fresh);
   }
 
-  // Trajectory buffers for `cap` = chunk x envs entries, checked against free device memory first.
+  // Trajectory buffers for `cap` = chunk x envs entries, checked against free device and host memory
+  // first. The new pair is allocated while the old one is held (the grow peak the plan counts) and
+  // replaces it only when every allocation succeeded.
   void reserve_trajectory(int64_t chunk_steps) {
     const size_t cap = static_cast<size_t>(chunk_steps) * static_cast<size_t>(num_envs());
-    if (cap <= traj_[0].capacity) return;
+    const size_t held = traj_ ? traj_->capacity : 0;
+    if (cap <= held) return;
     MemoryRequest req;
     req.env = info_;
     req.num_envs = num_envs();
     req.chunk = static_cast<int>(chunk_steps);
+    req.held_chunk = static_cast<int>(held / static_cast<size_t>(num_envs()));
     req.mode = OutputMode::kTrajectory;
-    // The plan counts this simulator's state again; add back what it already holds.
-    req.free_bytes = device_free_bytes() + state_.bytes() + elapsed_.bytes() + episode_return_.bytes() +
-                     needs_reset_.bytes() +
-                     2 * (traj_[0].capacity * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)));
+    req.device = Device::kCuda;
+    // The plan counts this simulator's engine and held pair again: add back what it holds.
+    const uint64_t held_bytes = 2 * held * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action));
+    req.free_bytes = device_free_bytes() + engine_bytes() + held_bytes;
+    req.host_free_bytes = host_free_bytes() + held_bytes;
     const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
                         std::to_string(num_envs()) + " on " + device_label() + ": " + describe_shortfall(req, plan));
     }
-    traj_[0].reserve(cap);
-    traj_[1].reserve(cap);
+    traj_ = std::make_unique<TrajectoryPair>(cap);
   }
 
   void launch_chunk(uint64_t t0, int k_steps, const TrajectoryView<Env>* traj) {
@@ -526,16 +603,19 @@ class CudaSimulator final : public SimulatorBase<Env> {
                         " yet: use statistics mode or the step API");
     }
     const uint64_t chunk_u = static_cast<uint64_t>(chunk);
-    if (on_chunk && steps > 0) reserve_trajectory(static_cast<int64_t>(std::min(chunk_u, steps)));
     SIMKIT_CUDA_CHECK(cudaMemsetAsync(block_stats_.get(), 0, block_stats_.bytes(), stream_.get()));
     start_.record(stream_);
     try {
       uint64_t prev_t0 = 0;
       int prev_steps = 0;
       int index = 0;
-      for (uint64_t done = 0; done < steps; done += chunk_u, ++index) {
-        const int k_steps = static_cast<int>(std::min(chunk_u, steps - done));
+      for (uint64_t done = 0; done < steps; ++index) {
         const uint64_t t0 = t_ + done;
+        // Chunks end at multiples of 2^32 steps (the kernel's 32-bit step counter); chunking does
+        // not change results.
+        const uint64_t to_boundary = (uint64_t{1} << 32) - (t0 & 0xFFFFFFFF);
+        const int k_steps = static_cast<int>(std::min({chunk_u, steps - done, to_boundary}));
+        done += static_cast<uint64_t>(k_steps);
         if (!on_chunk) {
           launch_chunk(t0, k_steps, nullptr);
           continue;
@@ -543,11 +623,11 @@ class CudaSimulator final : public SimulatorBase<Env> {
         // Double buffering: chunk `index` fills buffer index % 2 while the copy of the previous chunk
         // (other buffer) runs on copy_stream_ and the host hands it to the callback. Buffer index % 2
         // was last read by the copy of chunk index - 2, which deliver() already waited for.
-        TrajectoryBuffers& b = traj_[index % 2];
+        TrajectoryBuffers& b = traj_->buffers[index % 2];
         const TrajectoryView<Env> view = b.view();
         launch_chunk(t0, k_steps, &view);
         queue_trajectory_copy(b, k_steps);
-        if (index > 0) deliver(traj_[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
+        if (index > 0) deliver(traj_->buffers[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
         prev_t0 = t0;
         prev_steps = k_steps;
       }
@@ -557,7 +637,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
                                                   EpisodeStats{}, stream_.get()));
       SIMKIT_CUDA_CHECK_LAUNCH(stream_.get());
       copy_to_host(total_host_.get(), total_.get(), 1, stream_);
-      if (on_chunk && steps > 0) deliver(traj_[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
+      if (on_chunk && steps > 0) deliver(traj_->buffers[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);
       stream_.synchronize();
     } catch (...) {
       // Leave no work queued on buffers a caller may free; the simulator is mid-rollout now.
@@ -574,28 +654,24 @@ class CudaSimulator final : public SimulatorBase<Env> {
 
   double last_seconds_ = -1;
   int agents_ = agent_count<Env>(params_);  // per env
+  int device_id_ = current_device();
+  bool obs_written_ = false, step_written_ = false;  // which step buffers a kernel has written
 
   Stream stream_;       // all work of this simulator
   Stream copy_stream_;  // trajectory D2H copies, overlapping the next chunk
   Event start_, stop_;  // rollout timing on stream_
+  Event written_{false};  // after the last kernel that wrote the step buffers
   DeviceBuffer<unsigned char> state_;  // StateColumns of num_envs envs
   DeviceBuffer<uint32_t> elapsed_;
   DeviceBuffer<Real> episode_return_;
   DeviceBuffer<uint8_t> needs_reset_;
-  DeviceBuffer<uint64_t> env_seeds_;
   DeviceBuffer<EpisodeStats> block_stats_;  // one entry per block, summed over a rollout's chunks
   DeviceBuffer<EpisodeStats> total_;
   DeviceBuffer<unsigned char> reduce_temp_;
   size_t reduce_temp_bytes_ = 0;  // from CUB's size query, made once in the constructor
   PinnedBuffer<EpisodeStats> total_host_;
-  TrajectoryBuffers traj_[2];
-  StepDeviceBuffers step_dev_;
-  PinnedBuffer<Action> staging_actions_;
-  PinnedBuffer<Obs> staging_obs_, staging_final_obs_;
-  PinnedBuffer<Real> staging_reward_;
-  PinnedBuffer<uint8_t> staging_flags_, staging_flags2_, staging_has_final_;
-  PinnedBuffer<uint64_t> staging_seeds_;
-  PinnedBuffer<double> staging_info_, staging_final_info_;
+  std::unique_ptr<TrajectoryPair> traj_;
+  std::unique_ptr<StepSet> step_;
 };
 
 }  // namespace simkit::cuda

@@ -19,6 +19,12 @@ std::string device_label() {
          std::to_string(p.minor) + ")";
 }
 
+int current_device() {
+  int device = 0;
+  SIMKIT_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
+}
+
 uint64_t device_free_bytes() {
   size_t free_b = 0, total_b = 0;
   SIMKIT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));

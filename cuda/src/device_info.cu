@@ -27,6 +27,9 @@ const CudaStatus& cuda_status() {
       s.reason = "no CUDA device found";
       return s;
     }
+    // Enumeration visits every device; the caller's current device stays current afterwards.
+    int current = 0;
+    cudaGetDevice(&current);
     for (int i = 0; i < count; ++i) {
       cudaDeviceProp p{};
       if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
@@ -45,6 +48,7 @@ const CudaStatus& cuda_status() {
       if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) d.free_bytes = free_b;
       s.devices.push_back(d);
     }
+    cudaSetDevice(current);
     s.usable = !s.devices.empty();
     if (!s.usable) s.reason = "CUDA devices found but none answered";
     return s;

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_arg, "auto | cpu | cuda")->capture_default_str();
   app.add_option("--precision", precision_arg, "float32 | float64")->capture_default_str();
   app.add_option("--mode", mode_arg,
-                 "statistics | trajectory (default: statistics for the envs sweep, trajectory for the chunk "
+                 "statistics | trajectory | step_api (default: statistics for the envs sweep, trajectory for the chunk "
                  "sweep, where chunk changes the memory)");
   app.add_option("--num-envs", num_env_args,
                  "envs sweep values, comma- or space-separated (default 1e3,1e4,1e5,1e6,1e7); a single value is "

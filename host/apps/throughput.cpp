@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_args, num_env_args, chunk_args, param_args;
   std::string device_arg = "auto", precision_arg = "float32", output;
   std::string steps_arg, seconds_arg, warmup_arg = "64", seed_arg = "0", threads_arg = "0", repeat_arg;
-  bool full = false, list = false;
+  bool full = false, list = false, step_api = false;
   app.add_option("--env", env_args,
                  "environment id(s), comma- or space-separated; default CartPole-v1, every env with --full");
   app.add_option("--num-envs", num_env_args, "number of envs, one value or a list: 1000,1e6,1_000_000");
@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat_arg, "timed repeats; the median is reported (default 3, 1 with --full)");
   app.add_option("--param", param_args,
                  "env parameter as name=value (repeatable), e.g. safety=0; name=v1,v2 sweeps the values");
+  app.add_flag("--step-api", step_api,
+               "time step() calls (host actions in, outputs back, one batch step each) instead of rollouts");
   app.add_flag("--full", full, "sweep num_envs 1e2..1e6 and chunk 1..256 over every env");
   app.add_option("--output", output, "CSV file to append to (default results/throughput_<device>_<time>.csv)");
   app.add_flag("--list-envs", list, "print the registered envs and exit");
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
     ThroughputSpec base;
     base.precision = precision;
     base.threads = threads;
+    base.step_api = step_api;
     base.seed = static_cast<uint64_t>(cli::parse_count("seed", seed_arg, 0, INT64_MAX));
     base.warmup = static_cast<uint64_t>(cli::parse_count("warmup", warmup_arg, 0, INT64_MAX));
     base.repeat = static_cast<int>(cli::parse_count("repeat", repeat_arg.empty() ? (full ? "1" : "3") : repeat_arg, 1, kMaxRepeat));
@@ -200,7 +203,7 @@ int main(int argc, char** argv) {
       const auto done = read_csv_rows(output);
       const auto key = [](const std::map<std::string, std::string>& row) {
         std::string k;
-        for (const char* column : {"env", "precision", "backend", "num_envs", "chunk", "threads", "params"}) {
+        for (const char* column : {"env", "precision", "backend", "num_envs", "chunk", "threads", "params", "api"}) {
           const auto it = row.find(column);
           k += (it == row.end() ? std::string() : it->second) + "|";
         }

@@ -16,6 +16,8 @@
 
 #include "cpu/block_pool.hpp"
 #include "cpu/targets.hpp"
+#include "simkit/allocation.hpp"
+#include "simkit/planner.hpp"
 #include "simkit/shard.hpp"
 #include "simkit/simulator_base.hpp"
 #include "simkit/state_io.hpp"
@@ -36,18 +38,37 @@ static_assert(kShardAlign % kTile == 0, "process slices start on whole tiles (sh
 // 64-byte aligned, zero-filled bytes.
 class AlignedBytes {
  public:
-  explicit AlignedBytes(size_t bytes) : data_(static_cast<unsigned char*>(std::aligned_alloc(64, round_up(bytes)))) {
-    if (!data_) throw std::bad_alloc();
+  explicit AlignedBytes(size_t bytes) : data_(allocate(bytes)) {
     std::memset(data_.get(), 0, round_up(bytes));
   }
   unsigned char* get() const { return data_.get(); }
 
  private:
   static size_t round_up(size_t bytes) { return (std::max<size_t>(bytes, 1) + 63) / 64 * 64; }
+  static unsigned char* allocate(size_t bytes) {
+    check_allocation();
+    auto* p = static_cast<unsigned char*>(std::aligned_alloc(64, round_up(bytes)));
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
   struct Free {
     void operator()(unsigned char* p) const { std::free(p); }
   };
   std::unique_ptr<unsigned char, Free> data_;
+};
+
+// One chunk of trajectory outputs for `capacity` = steps x envs entries, step-major.
+template <class Env>
+struct TrajectoryStorage {
+  explicit TrajectoryStorage(size_t cap)
+      : obs(cap * Env::kObsDim * sizeof(typename Env::Obs)),
+        reward(cap * sizeof(typename Env::Real)),
+        terminated(cap),
+        truncated(cap),
+        actions(cap * sizeof(ActionScalar<Env>)),
+        capacity(cap) {}
+  AlignedBytes obs, reward, terminated, truncated, actions;
+  size_t capacity;
 };
 
 template <class Env>
@@ -71,7 +92,8 @@ class CpuSimulator final : public SimulatorBase<Env> {
         agents_(agent_count<Env>(params_)),
         capacity_(static_cast<size_t>((c.num_envs + kTile - 1) / kTile) * kTile),
         state_bytes_(StateColumns<Env>::bytes_per_env(agents_) * capacity_),
-        storage_(state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real) + sizeof(uint8_t))) {
+        storage_bytes_(state_bytes_ + capacity_ * (sizeof(uint32_t) + sizeof(Real) + sizeof(uint8_t))),
+        storage_(storage_bytes_) {
     if (capacity_ >= (size_t{1} << 32)) {
       throw ConfigError("num_envs must be below 2^32 - " + std::to_string(kTile) + " per process (got " +
                         std::to_string(c.num_envs) + ")");
@@ -89,6 +111,32 @@ class CpuSimulator final : public SimulatorBase<Env> {
   void write_elapsed(const uint32_t* in) override { std::copy(in, in + num_envs(), view().elapsed); }
 
  protected:
+  // Trajectory buffers are kept between rollouts and grown by building a whole new set that
+  // replaces the old one only once every allocation succeeded.
+  void reserve_rollout(uint64_t steps, int chunk, bool trajectory) override {
+    if (!trajectory || steps == 0) return;
+    const uint64_t chunk_steps = std::min(static_cast<uint64_t>(chunk), steps);
+    const size_t cap = static_cast<size_t>(chunk_steps) * static_cast<size_t>(num_envs());
+    const size_t held = traj_ ? traj_->capacity : 0;
+    if (cap <= held) return;
+    MemoryRequest req;
+    req.env = this->info_;
+    req.num_envs = num_envs();
+    req.chunk = static_cast<int>(chunk_steps);
+    req.held_chunk = static_cast<int>(held / static_cast<size_t>(num_envs()));
+    req.mode = OutputMode::kTrajectory;
+    req.trajectory_buffers = 1;
+    // The plan counts this simulator's engine and held buffers again: add back what it holds.
+    req.free_bytes =
+        host_free_bytes() + storage_bytes_ + held * (Env::kObsDim * sizeof(Obs) + sizeof(Real) + 2 + sizeof(Action));
+    const MemoryPlan plan = plan_memory(req);
+    if (!plan.fits()) {
+      throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
+                        std::to_string(num_envs()) + ": " + describe_shortfall(req, plan));
+    }
+    traj_ = std::make_unique<TrajectoryStorage<Env>>(cap);
+  }
+
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     const int64_t n = num_envs();
     if (kMultiAgent<Env> && on_chunk) {
@@ -99,20 +147,18 @@ class CpuSimulator final : public SimulatorBase<Env> {
     std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
     const BatchView<Env> v = view();
     const uint64_t chunk_steps = static_cast<uint64_t>(chunk);
-    std::vector<Obs> obs;
-    std::vector<Real> reward;
-    std::vector<uint8_t> terminated, truncated;
-    std::vector<Action> actions;
-    TrajectoryOut<Env> traj{};
-    if (on_chunk && steps > 0) {
-      const size_t cap = static_cast<size_t>(std::min(chunk_steps, steps)) * static_cast<size_t>(n);
-      obs.resize(cap * Env::kObsDim);
-      reward.resize(cap);
-      terminated.resize(cap);
-      truncated.resize(cap);
-      actions.resize(cap);
-      traj = {obs.data(), reward.data(), terminated.data(), truncated.data(), actions.data(), n};
+    Obs* obs = nullptr;
+    Real* reward = nullptr;
+    uint8_t *terminated = nullptr, *truncated = nullptr;
+    Action* actions = nullptr;
+    if (on_chunk && steps > 0) {  // reserve_rollout made them
+      obs = reinterpret_cast<Obs*>(traj_->obs.get());
+      reward = reinterpret_cast<Real*>(traj_->reward.get());
+      terminated = traj_->terminated.get();
+      truncated = traj_->truncated.get();
+      actions = reinterpret_cast<Action*>(traj_->actions.get());
     }
+    TrajectoryOut<Env> traj{obs, reward, terminated, truncated, actions, n};
     const int threads = static_cast<int>(std::min<int64_t>(threads_, tiles));
     const auto tile_kernel = on_chunk ? kernels_->trajectory_tile : kernels_->rollout_tile;
     for (uint64_t done = 0; done < steps; done += chunk_steps) {
@@ -129,11 +175,11 @@ class CpuSimulator final : public SimulatorBase<Env> {
         c.t0 = t0;
         c.steps = static_cast<int>(k);
         c.num_envs = n;
-        c.obs = obs.data();
-        c.reward = reward.data();
-        c.terminated = terminated.data();
-        c.truncated = truncated.data();
-        c.actions = actions.data();
+        c.obs = obs;
+        c.reward = reward;
+        c.terminated = terminated;
+        c.truncated = truncated;
+        c.actions = actions;
         (*on_chunk)(c);
       }
     }
@@ -231,7 +277,9 @@ class CpuSimulator final : public SimulatorBase<Env> {
   int agents_;          // per env
   size_t capacity_;     // envs per column: num_envs rounded up to whole tiles
   size_t state_bytes_;  // all state columns
+  size_t storage_bytes_;
   AlignedBytes storage_;  // state columns, elapsed, episode return, needs_reset
+  std::unique_ptr<TrajectoryStorage<Env>> traj_;  // one chunk's outputs, kept between rollouts
   std::vector<uint64_t> env_seeds_;
   std::vector<double> info_scratch_;  // info values when the caller asks for none
   mutable std::unique_ptr<BlockPool> pool_;  // started by the first step-API call worth two threads

@@ -26,6 +26,26 @@ std::string fmt(double v, const char* f = "%.6g") {
   return buf;
 }
 
+// A reset and `steps` step-API calls with the caller's buffers a Gymnasium caller holds (obs,
+// reward, flags, info) and mid-range actions.
+void run_step_api(Simulator& sim, uint64_t steps) {
+  const EnvInfo& e = sim.info();
+  const size_t n = static_cast<size_t>(sim.config().num_envs);
+  std::vector<unsigned char> obs(n * e.obs_bytes), reward(n * e.reward_bytes), actions(n * e.action_bytes);
+  std::vector<uint8_t> terminated(n), truncated(n);
+  std::vector<double> info(n * e.info_fields.size());
+  const double mid = e.discrete ? 0.0 : 0.5 * (e.action_low + e.action_high);
+  for (size_t i = 0; i < n; ++i) {
+    if (e.discrete) continue;  // action 0, zero-filled
+    if (e.action_bytes == sizeof(float)) reinterpret_cast<float*>(actions.data())[i] = static_cast<float>(mid);
+    else reinterpret_cast<double*>(actions.data())[i] = mid;
+  }
+  sim.reset({}, nullptr, obs.data(), info.empty() ? nullptr : info.data());
+  StepBuffers b{obs.data(), reward.data(), terminated.data(), truncated.data(), nullptr, nullptr,
+                info.empty() ? nullptr : info.data()};
+  for (uint64_t k = 0; k < steps; ++k) sim.step(actions.data(), b);
+}
+
 // The simulator(s) of one point, batch by batch as measure_throughput() runs them: each batch is
 // created, runs `steps` batch steps and is destroyed before the next one. `after_rollout` is called
 // while the batch's simulator is still alive.
@@ -42,6 +62,8 @@ void run_batches(const MemoryProfileResult& r, AfterRollout&& after_rollout) {
     auto sim = make_simulator(c, s.device);
     if (s.mode == OutputMode::kTrajectory) {
       sim->rollout_trajectory(r.steps, s.chunk, [](const TrajectoryChunk&) {});
+    } else if (s.mode == OutputMode::kStepApi) {
+      run_step_api(*sim, r.steps);
     } else {
       sim->rollout(r.steps, s.chunk);
     }
@@ -170,7 +192,7 @@ uint64_t measure_host_peak(const MemoryProfileResult& r) {
 // memory from before its simulator exists to after its rollout, while it is still alive; the peak is
 // the largest batch. Allocations made and freed inside a rollout are not seen (the backend sizes its
 // temporary storage once and keeps it), and other processes on the same GPU would show up as noise.
-uint64_t measure_cuda_peak(const MemoryProfileResult& r) {
+uint64_t measure_cuda_peak(const MemoryProfileResult& r, uint64_t& host_peak) {
   static std::vector<std::string> warmed;
   const std::string key = r.spec.env_id + "/" + to_string(r.spec.precision) + "/" + to_string(r.spec.mode);
   if (std::find(warmed.begin(), warmed.end(), key) == warmed.end()) {
@@ -180,14 +202,18 @@ uint64_t measure_cuda_peak(const MemoryProfileResult& r) {
     c.num_envs = 1;
     auto sim = make_simulator(c, Device::kCuda);
     if (r.spec.mode == OutputMode::kTrajectory) sim->rollout_trajectory(1, 1, [](const TrajectoryChunk&) {});
+    else if (r.spec.mode == OutputMode::kStepApi) run_step_api(*sim, 1);
     else sim->rollout(1, 1);
     warmed.push_back(key);
   }
   uint64_t peak = 0;
   DeviceMemory before = cuda_memory_now();
+  uint64_t rss_before = read_proc_status().rss;
   const auto after = [&](Simulator&) {
     const DeviceMemory now = cuda_memory_now();
     if (before.free_bytes > now.free_bytes) peak = std::max(peak, before.free_bytes - now.free_bytes);
+    const uint64_t rss = read_proc_status().rss;  // pinned pages are resident
+    if (rss > rss_before) host_peak = std::max(host_peak, rss - rss_before);
   };
   // Re-read "before" per batch: the previous batch's simulator is gone by then.
   for (int64_t b = 0; b < r.plan.num_batches; ++b) {
@@ -196,6 +222,7 @@ uint64_t measure_cuda_peak(const MemoryProfileResult& r) {
     one.spec.num_envs = std::min(r.plan.batch_envs, r.spec.num_envs - b * r.plan.batch_envs);
     one.plan.batch_envs = one.spec.num_envs;
     before = cuda_memory_now();
+    rss_before = read_proc_status().rss;
     run_batches(one, after);
   }
   return peak;
@@ -215,7 +242,8 @@ const char* to_string(OutputMode m) {
 OutputMode parse_output_mode(const std::string& s) {
   if (s == "statistics") return OutputMode::kStatistics;
   if (s == "trajectory") return OutputMode::kTrajectory;
-  throw ConfigError("mode must be 'statistics' or 'trajectory' (got '" + s + "')");
+  if (s == "step_api") return OutputMode::kStepApi;
+  throw ConfigError("mode must be 'statistics', 'trajectory' or 'step_api' (got '" + s + "')");
 }
 
 MemoryRequest memory_profile_request(const MemoryProfileSpec& spec) {
@@ -245,10 +273,13 @@ MemoryProfileResult profile_memory(const MemoryProfileSpec& spec) {
   r.device_name = spec.device == Device::kCuda && !cuda_status().devices.empty() ? cuda_status().devices.front().name
                                                                                  : cpu_model() + " (" + std::to_string(r.threads) + (r.threads == 1 ? " thread)" : " threads)");
   r.predicted_bytes = r.plan.fits() ? r.plan.batch_bytes() : r.plan.needed_bytes;
-  r.method = spec.device == Device::kCuda ? "drop in cudaMemGetInfo free bytes (in process)" : "VmHWM - VmRSS in a forked child";
+  r.host_predicted_bytes = r.plan.fits() ? r.plan.host_batch_bytes() : r.plan.host_needed_bytes;
+  r.method = spec.device == Device::kCuda ? "drop in cudaMemGetInfo free bytes; host: VmRSS growth (in process)"
+                                          : "VmHWM - VmRSS in a forked child";
   if (!r.plan.fits()) return r;  // refused: nothing is allocated, the row shows the shortfall
 
-  r.measured_peak_bytes = spec.device == Device::kCuda ? measure_cuda_peak(r) : measure_host_peak(r);
+  r.measured_peak_bytes =
+      spec.device == Device::kCuda ? measure_cuda_peak(r, r.host_measured_bytes) : measure_host_peak(r);
   r.measured = true;
   r.bytes_per_env = static_cast<double>(r.measured_peak_bytes) / static_cast<double>(r.plan.batch_envs);
   r.ratio = r.predicted_bytes ? static_cast<double>(r.measured_peak_bytes) / static_cast<double>(r.predicted_bytes) : 0;
@@ -259,7 +290,7 @@ std::vector<std::string> memory_profile_columns() {
   std::vector<std::string> columns = citation_columns();
   for (const char* c : {"profile", "num_envs", "chunk", "mode", "steps", "free_bytes", "usable_bytes", "per_env_bytes",
                         "fixed_bytes", "batch_envs", "batches", "predicted_bytes", "measured_peak_bytes",
-                        "bytes_per_env", "ratio", "method"}) {
+                        "bytes_per_env", "ratio", "host_predicted_bytes", "host_measured_bytes", "method"}) {
     columns.push_back(c);
   }
   return columns;
@@ -283,6 +314,8 @@ std::vector<std::string> memory_profile_row(const MemoryProfileResult& r) {
                         r.measured ? std::to_string(r.measured_peak_bytes) : "",
                         r.measured ? fmt(r.bytes_per_env, "%.4f") : "",
                         r.measured ? fmt(r.ratio, "%.4f") : "",
+                        std::to_string(r.host_predicted_bytes),
+                        r.measured && r.spec.device == Device::kCuda ? std::to_string(r.host_measured_bytes) : "",
                         r.measured ? r.method : "not run: the plan refused"}) {
     row.push_back(std::move(v));
   }

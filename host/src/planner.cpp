@@ -50,38 +50,80 @@ uint64_t saturating_product(uint64_t a, uint64_t b) {
   return __builtin_mul_overflow(a, b, &p) ? UINT64_MAX : p;
 }
 
+// Trajectory bytes per env of r.trajectory_buffers chunk buffers of `chunk` steps: obs, reward,
+// terminated, truncated and action for every step.
+uint64_t trajectory_bytes_per_env(const MemoryRequest& r, int chunk) {
+  const uint64_t per_step =
+      static_cast<uint64_t>(r.env.num_agents) * (r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes);
+  return per_step * static_cast<uint64_t>(std::max(chunk, 0)) *
+         static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
+}
+
+// The CUDA backend's step-API buffers per env (cuda_backend.cuh, ensure_step_buffers), on the device
+// (pinned = false) or their pinned staging twins on the host.
+uint64_t cuda_step_bytes_per_env(const MemoryRequest& r, bool pinned) {
+  const EnvInfo& e = r.env;
+  const bool same_step = r.autoreset == AutoresetMode::kSameStep;
+  const uint64_t agents = static_cast<uint64_t>(e.num_agents);  // rows per env of every per-agent buffer
+  uint64_t bytes = agents * (e.action_bytes + e.obs_bytes + e.reward_bytes + 2) + 8;  // + the env seed
+  if (!pinned) bytes += 1;                                                            // reset mask
+  if (same_step) bytes += agents * (e.obs_bytes + 1);
+  return bytes + 8 * e.info_fields.size();
+}
+
+// The largest batch `per_env` x envs + `fixed` that fits in `usable`; INT64_MAX when per_env is 0.
+int64_t max_batch_envs(uint64_t usable, uint64_t per_env, uint64_t fixed) {
+  if (usable <= fixed) return fixed == 0 && per_env == 0 ? INT64_MAX : 0;
+  if (per_env == 0) return INT64_MAX;
+  return static_cast<int64_t>(std::min<uint64_t>((usable - fixed) / per_env, static_cast<uint64_t>(INT64_MAX)));
+}
+
+uint64_t needed(uint64_t per_env, uint64_t fixed, uint64_t envs) {
+  return std::min(UINT64_MAX - fixed, saturating_product(per_env, envs)) + fixed;
+}
+
 }  // namespace
 
 MemoryPlan plan_memory(const MemoryRequest& r) {
   MemoryPlan p;
+  const bool cuda = r.device == Device::kCuda;
+  // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
+  // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
+  const uint64_t engine = r.env.env_bytes + 2;
+  p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
   switch (r.mode) {
     case OutputMode::kStatistics:
-      // env_bytes (state, elapsed, episode return) + 1 byte of pending-reset flag + 1 byte for the
-      // statistics partials (24 bytes per 256-env CUDA block or 512-env CPU tile, rounded up to a byte).
-      p.per_env_bytes = r.env.env_bytes + 2;
-      p.fixed_bytes = 1 << 20;  // per-tile statistics, policy words, bookkeeping
+      p.per_env_bytes = engine;
       break;
     case OutputMode::kTrajectory: {
-      // statistics mode + obs, reward, terminated, truncated and action for every step of a chunk,
-      // per buffer
-      const uint64_t per_step =
-          static_cast<uint64_t>(r.env.num_agents) * (r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes);
-      p.per_env_bytes = r.env.env_bytes + 2 + per_step * static_cast<uint64_t>(std::max(r.chunk, 1)) *
-                                                  static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
-      p.fixed_bytes = 1 << 20;
+      // the new buffers, and while they are allocated the held ones
+      const uint64_t traj =
+          trajectory_bytes_per_env(r, std::max(r.chunk, 1)) + trajectory_bytes_per_env(r, r.held_chunk);
+      p.per_env_bytes = engine + traj;
+      if (cuda) p.host_per_env_bytes = traj;
       break;
     }
     case OutputMode::kStepApi:
-      p.per_env_bytes = step_api_bytes_per_env(r);
-      p.fixed_bytes = 32 << 20;  // thread stacks, allocator arenas, first-touched code (measured 2-26 MB)
+      if (cuda) {
+        p.per_env_bytes = engine + cuda_step_bytes_per_env(r, false);
+        // vector.py's arrays as on the CPU, less the engine there, plus the pinned staging buffers
+        p.host_per_env_bytes =
+            step_api_bytes_per_env(r) - (r.env.env_bytes + 1) + cuda_step_bytes_per_env(r, true);
+        p.host_fixed_bytes = 32 << 20;
+      } else {
+        p.per_env_bytes = step_api_bytes_per_env(r);
+        p.fixed_bytes = 32 << 20;  // thread stacks, allocator arenas, first-touched code (measured 2-26 MB)
+      }
       break;
   }
   const uint64_t envs = static_cast<uint64_t>(std::max<int64_t>(r.num_envs, 0));
-  p.needed_bytes = std::min(UINT64_MAX - p.fixed_bytes, saturating_product(p.per_env_bytes, envs)) + p.fixed_bytes;
+  p.needed_bytes = needed(p.per_env_bytes, p.fixed_bytes, envs);
+  p.host_needed_bytes = needed(p.host_per_env_bytes, p.host_fixed_bytes, envs);
   p.usable_bytes = static_cast<uint64_t>(static_cast<double>(r.free_bytes) * r.usable_fraction);
-  if (r.num_envs <= 0 || r.num_envs >= kMaxEnvs || p.usable_bytes <= p.fixed_bytes) return p;
-  const int64_t max_batch = static_cast<int64_t>(std::min<uint64_t>((p.usable_bytes - p.fixed_bytes) / p.per_env_bytes,
-                                                                    static_cast<uint64_t>(INT64_MAX)));
+  p.host_usable_bytes = static_cast<uint64_t>(static_cast<double>(r.host_free_bytes) * r.usable_fraction);
+  if (r.num_envs <= 0 || r.num_envs >= kMaxEnvs) return p;
+  const int64_t max_batch = std::min(max_batch_envs(p.usable_bytes, p.per_env_bytes, p.fixed_bytes),
+                                     max_batch_envs(p.host_usable_bytes, p.host_per_env_bytes, p.host_fixed_bytes));
   if (max_batch <= 0) return p;
   const int64_t batches = r.num_envs / max_batch + (r.num_envs % max_batch != 0);  // no overflow near INT64_MAX
   if (batches > (r.allow_batches ? kMaxBatches : 1)) return p;
@@ -106,10 +148,17 @@ std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p) {
     s << "num_envs must be below 2^32 = " << kMaxEnvs << " (env indices are 32-bit), got " << r.num_envs;
     return s.str();
   }
-  s << "needs " << format_bytes(p.needed_bytes) << " (" << p.needed_bytes << " bytes: " << p.per_env_bytes
-    << " bytes x " << r.num_envs << " envs + " << p.fixed_bytes << ") but " << format_bytes(p.usable_bytes)
-    << " are usable (" << r.free_bytes << " bytes free, " << static_cast<int>(r.usable_fraction * 100 + 0.5)
-    << "%)";
+  // The device (or CPU host) memory when that alone is short, else the pinned host memory.
+  const bool device_short = max_batch_envs(p.usable_bytes, p.per_env_bytes, p.fixed_bytes) <
+                            max_batch_envs(p.host_usable_bytes, p.host_per_env_bytes, p.host_fixed_bytes);
+  const bool host = r.device == Device::kCuda && !device_short;
+  const uint64_t need = host ? p.host_needed_bytes : p.needed_bytes;
+  const uint64_t usable = host ? p.host_usable_bytes : p.usable_bytes;
+  if (host) s << "pinned host memory: ";
+  s << "needs " << format_bytes(need) << " (" << need << " bytes: " << (host ? p.host_per_env_bytes : p.per_env_bytes)
+    << " bytes x " << r.num_envs << " envs + " << (host ? p.host_fixed_bytes : p.fixed_bytes) << ") but "
+    << format_bytes(usable) << " are usable (" << (host ? r.host_free_bytes : r.free_bytes) << " bytes free, "
+    << static_cast<int>(r.usable_fraction * 100 + 0.5) << "%)";
   if (r.allow_batches) s << "; even split into " << kMaxBatches << " batches it does not fit";
   return s.str();
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "simkit/system_info.hpp"
 
@@ -34,6 +35,8 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   req.chunk = spec.chunk;
   req.mode = mode;
   req.free_bytes = free_bytes(spec.device);
+  req.device = spec.device;
+  if (spec.device == Device::kCuda) req.host_free_bytes = host_free_bytes();  // for the pinned buffers
   // CUDA stages through batches and double-buffers trajectories (one chunk written while the last one
   // is copied out); the CPU has no faster memory to stage through and hands each chunk over before
   // the next.
@@ -41,6 +44,50 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   req.trajectory_buffers = spec.device == Device::kCuda ? 2 : 1;
   return req;
 }
+
+namespace {
+// step() calls of a Gymnasium-style caller: fixed valid actions (action 0, or the middle of a
+// continuous range) and host buffers for every output; ended envs reset as the autoreset mode says.
+class StepApiLoop {
+ public:
+  explicit StepApiLoop(Simulator& sim) : sim_(sim) {
+    const EnvInfo& e = sim.info();
+    const size_t n = static_cast<size_t>(sim.config().num_envs);
+    obs_.resize(n * e.obs_bytes);
+    reward_.resize(n * e.reward_bytes);
+    actions_.resize(n * e.action_bytes);
+    terminated_.resize(n);
+    truncated_.resize(n);
+    info_.resize(n * e.info_fields.size());
+    if (!e.discrete) {
+      const double mid = 0.5 * (e.action_low + e.action_high);
+      for (size_t i = 0; i < n; ++i) {
+        if (e.action_bytes == sizeof(float)) reinterpret_cast<float*>(actions_.data())[i] = static_cast<float>(mid);
+        else reinterpret_cast<double*>(actions_.data())[i] = mid;
+      }
+    }
+  }
+  RolloutStats run(uint64_t steps) {
+    if (!started_) {
+      sim_.reset({}, nullptr, obs_.data(), info_.empty() ? nullptr : info_.data());
+      started_ = true;
+    }
+    StepBuffers b{obs_.data(), reward_.data(), terminated_.data(), truncated_.data(), nullptr, nullptr,
+                  info_.empty() ? nullptr : info_.data()};
+    for (uint64_t k = 0; k < steps; ++k) sim_.step(actions_.data(), b);
+    RolloutStats s;
+    s.steps = steps * terminated_.size();
+    return s;
+  }
+
+ private:
+  Simulator& sim_;
+  bool started_ = false;
+  std::vector<unsigned char> obs_, reward_, actions_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<double> info_;
+};
+}  // namespace
 
 uint64_t PiecePacer::next(uint64_t remaining_steps, double seconds) const {
   const double rate = steps_per_second();
@@ -79,7 +126,7 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
                       std::to_string(total_envs) + " < 2^32)");
   }
 
-  const MemoryRequest req = memory_request(spec, OutputMode::kStatistics);
+  const MemoryRequest req = memory_request(spec, spec.step_api ? OutputMode::kStepApi : OutputMode::kStatistics);
   const MemoryPlan plan = plan_memory(req);
   if (!plan.fits()) throw ConfigError("num-envs " + std::to_string(spec.num_envs) + ": " + describe_shortfall(req, plan));
 
@@ -113,7 +160,9 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
     auto sim = make_simulator(c, spec.device);
     r.device_name = sim->device_name();
     r.num_agents = sim->info().num_agents;
-    PiecePacer pacer(spec.chunk);
+    std::optional<StepApiLoop> step_loop;  // the step API's host buffers, only when it is timed
+    if (spec.step_api) step_loop.emplace(*sim);
+    PiecePacer pacer(spec.step_api ? 1 : spec.chunk);
     // Up to `max_steps` batch steps in pieces, stopping once `seconds` of work have been done (at least
     // one piece); adds them to `stats` and returns the time they took: device time (CUDA events on the
     // working stream) where the backend measures it, else the wall time of the pieces alone.
@@ -125,11 +174,11 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
         const uint64_t k = fixed_pieces ? std::min(fixed_piece, max_steps - done)
                                         : pacer.next(max_steps - done, std::min(kPieceSeconds, seconds - wall));
         const double t0 = now_seconds();
-        const RolloutStats part = sim->rollout(k, spec.chunk);
+        const RolloutStats part = step_loop ? step_loop->run(k) : sim->rollout(k, spec.chunk);
         const double dt = now_seconds() - t0;
         pacer.record(k, dt);
         wall += dt;
-        const double d = sim->last_rollout_seconds();
+        const double d = spec.step_api ? -1 : sim->last_rollout_seconds();
         if (d < 0) device_timed = false;
         else device += d;
         done += k;
@@ -184,7 +233,8 @@ std::map<std::string, std::string> spec_columns(const ThroughputSpec& spec) {
           {"num_envs", std::to_string(spec.num_envs)},
           {"chunk", std::to_string(spec.chunk)},
           {"threads", std::to_string(spec.device == Device::kCpu ? cpu::resolve_threads(spec.threads) : 0)},
-          {"params", params_text(spec.params)}};
+          {"params", params_text(spec.params)},
+          {"api", spec.step_api ? "step" : "rollout"}};
 }
 
 std::vector<std::string> citation_columns() {
@@ -214,7 +264,7 @@ std::vector<std::string> throughput_columns() {
                 {"sm_count", "num_envs", "chunk", "batches", "steps", "env_steps", "seconds", "steps_per_s",
                  "best_steps_per_s", "repeat", "warmup", "seed", "episodes", "mean_episode_length",
                  "mean_episode_return", "params", "ranks", "rank_devices", "num_agents", "agent_steps_per_s",
-                 "mean_agent_return", "mean_agents_alive"});
+                 "mean_agent_return", "mean_agents_alive", "api"});
 }
 
 std::vector<std::string> throughput_row(const ThroughputResult& r) {
@@ -242,7 +292,8 @@ std::vector<std::string> throughput_row(const ThroughputResult& r) {
                  std::to_string(r.num_agents),
                  fmt(r.steps_per_second * r.num_agents, "%.6e"),
                  fmt(r.stats.mean_episode_return() / r.num_agents),
-                 fmt(r.stats.mean_agents_alive())});
+                 fmt(r.stats.mean_agents_alive()),
+                 r.spec.step_api ? "step" : "rollout"});
 }
 
 }  // namespace simkit

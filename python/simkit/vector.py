@@ -315,7 +315,10 @@ class SimkitVectorEnv(gymnasium.vector.VectorEnv):
     def dlpack_outputs(self) -> dict:
         """The last step's obs, reward, terminated and truncated as DLPack-exportable objects, for
         ``torch.from_dlpack`` / ``jax.dlpack.from_dlpack`` without a copy. On CUDA they are the device
-        buffers (valid until the next step); on the CPU they are the numpy buffers of ``copy=False``.
+        buffers a kernel has written (after a reset only ``obs``; valid until the next step or reset),
+        exported per the array API's ``__dlpack__(stream=, max_version=, dl_device=, copy=)``: the
+        consumer's stream waits for the kernel that wrote them. On the CPU they are the numpy buffers
+        of ``copy=False``.
         """
         device = self._sim.device_outputs()
         if device:

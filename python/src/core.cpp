@@ -88,10 +88,12 @@ T* data_of(py::array& a, size_t expected_bytes, const char* name) {
 }
 
 
-// ---- DLPack (https://dmlc.github.io/dlpack/latest/c_api.html), the stable v0.x ABI, declared here
+// ---- DLPack (https://dmlc.github.io/dlpack/latest/c_api.html), the v0.x and v1.x ABIs, declared here
 // because no Debian or PyPI package ships dlpack.h for C++ builds.
+constexpr int32_t kDLCPU = 1;
+constexpr int32_t kDLCUDA = 2;
 struct DLDevice {
-  int32_t device_type;  // kDLCUDA = 2
+  int32_t device_type;  // kDLCPU, kDLCUDA
   int32_t device_id;
 };
 struct DLDataType {
@@ -113,36 +115,78 @@ struct DLManagedTensor {
   void* manager_ctx;
   void (*deleter)(DLManagedTensor*);
 };
+struct DLPackVersion {
+  uint32_t major;
+  uint32_t minor;
+};
+struct DLManagedTensorVersioned {
+  DLPackVersion version;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensorVersioned*);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
 
-// A device buffer of the simulator exported through __dlpack__: consumers (torch.from_dlpack,
-// jax.dlpack.from_dlpack, cupy) read it in place. It keeps the env alive while any export lives;
-// the data is overwritten by the next step.
+[[noreturn]] void throw_buffer_error(const std::string& message) {
+  PyErr_SetString(PyExc_BufferError, message.c_str());
+  throw py::error_already_set();
+}
+
+// A buffer exported through the array API's __dlpack__: consumers (torch.from_dlpack,
+// jax.dlpack.from_dlpack, cupy, numpy.from_dlpack for host buffers) read it in place. It keeps its
+// owner (the env, or a host array) alive while any export lives; a simulator's device buffers are
+// overwritten by its next step.
 class DeviceArray {
  public:
-  DeviceArray(py::object owner, void* data, int device_id, DLDataType dtype, std::vector<int64_t> shape)
-      : owner_(std::move(owner)), data_(data), device_id_(device_id), dtype_(dtype), shape_(std::move(shape)) {}
+  DeviceArray(py::object owner, const Simulator* sim, void* data, DLDevice device, DLDataType dtype,
+              std::vector<int64_t> shape)
+      : owner_(std::move(owner)), sim_(sim), data_(data), device_(device), dtype_(dtype), shape_(std::move(shape)) {}
 
-  py::tuple dlpack_device() const { return py::make_tuple(2, device_id_); }
+  // The same export over a C-contiguous host array: the protocol's checks without a GPU.
+  static DeviceArray over_host(const py::array& a) {
+    if (!(a.flags() & py::array::c_style)) throw ConfigError("array: expected a C-contiguous array");
+    const char kind = a.dtype().kind();
+    const uint8_t code = kind == 'f' ? 2 : kind == 'i' ? 0 : kind == 'u' ? 1 : kind == 'b' ? 6 : 255;
+    if (code == 255) throw ConfigError("array: dtype kind '" + std::string(1, kind) + "' has no DLPack code here");
+    std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
+    return DeviceArray(a, nullptr, const_cast<void*>(a.data()), {kDLCPU, 0},
+                       {code, static_cast<uint8_t>(a.itemsize() * 8), 1}, std::move(shape));
+  }
 
-  py::capsule dlpack(py::object /*stream*/) const {
-    // The simulator synchronizes its stream before step() returns, so any consumer stream may read.
-    struct Context {
-      py::object owner;
-      std::vector<int64_t> shape;
-    };
+  py::tuple dlpack_device() const { return py::make_tuple(device_.device_type, device_.device_id); }
+
+  // __dlpack__(stream=None, max_version=None, dl_device=None, copy=None), as the array API standard
+  // (2023.12) specifies it for a producer that exports in place and never copies.
+  py::capsule dlpack(const py::object& stream, const py::object& max_version, const py::object& dl_device,
+                     const py::object& copy) const {
+    if (!dl_device.is_none()) {
+      const py::tuple want = dl_device.cast<py::tuple>();
+      if (want.size() != 2 || want[0].cast<int32_t>() != device_.device_type ||
+          want[1].cast<int32_t>() != device_.device_id) {
+        throw_buffer_error("dl_device: this array lives on (" + std::to_string(device_.device_type) + ", " +
+                           std::to_string(device_.device_id) + ") and simkit does not copy it to another device");
+      }
+    }
+    if (!copy.is_none() && copy.cast<bool>()) {
+      throw_buffer_error("copy=True: simkit exports its buffers in place only (pass copy=None or False)");
+    }
+    synchronize_consumer(stream);
+    const bool versioned = !max_version.is_none() && max_version.cast<py::tuple>()[0].cast<int>() >= 1;
     auto* ctx = new Context{owner_, shape_};
-    auto* t = new DLManagedTensor{};
-    t->dl_tensor.data = data_;
-    t->dl_tensor.device = {2, device_id_};
-    t->dl_tensor.ndim = static_cast<int32_t>(ctx->shape.size());
-    t->dl_tensor.dtype = dtype_;
-    t->dl_tensor.shape = ctx->shape.data();
-    t->manager_ctx = ctx;
-    t->deleter = [](DLManagedTensor* self) {
-      py::gil_scoped_acquire gil;
-      delete static_cast<Context*>(self->manager_ctx);
-      delete self;
-    };
+    const DLTensor tensor{data_, device_, static_cast<int32_t>(ctx->shape.size()), dtype_, ctx->shape.data(),
+                          nullptr, 0};
+    if (versioned) {
+      auto* t = new DLManagedTensorVersioned{{1, 0}, ctx, nullptr, 0, tensor};
+      t->deleter = [](DLManagedTensorVersioned* self) { release<DLManagedTensorVersioned>(self); };
+      return py::capsule(t, "dltensor_versioned", [](PyObject* capsule) {
+        if (PyCapsule_IsValid(capsule, "dltensor_versioned")) {
+          auto* self = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(capsule, "dltensor_versioned"));
+          self->deleter(self);
+        }
+      });
+    }
+    auto* t = new DLManagedTensor{tensor, ctx, nullptr};
+    t->deleter = [](DLManagedTensor* self) { release<DLManagedTensor>(self); };
     // A capsule the consumer renames to "used_dltensor"; if nobody consumed it, free it here.
     return py::capsule(t, "dltensor", [](PyObject* capsule) {
       if (PyCapsule_IsValid(capsule, "dltensor")) {
@@ -153,9 +197,40 @@ class DeviceArray {
   }
 
  private:
+  struct Context {
+    py::object owner;
+    std::vector<int64_t> shape;
+  };
+  template <class T>
+  static void release(T* self) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<Context*>(self->manager_ctx);
+    delete self;
+  }
+
+  // stream: host arrays take None only. CUDA: None is the legacy default stream (1), 2 the per-thread
+  // default stream, another integer a cudaStream_t; -1 asks for no synchronization; 0 is ambiguous
+  // and refused. The consumer's stream then waits for the kernel that wrote this buffer.
+  void synchronize_consumer(const py::object& stream) const {
+    if (device_.device_type == kDLCPU) {
+      if (!stream.is_none()) {
+        throw ConfigError("stream: must be None for a host array (got " + py::str(stream).cast<std::string>() + ")");
+      }
+      return;
+    }
+    const int64_t s = stream.is_none() ? 1 : stream.cast<int64_t>();
+    if (s == 0) {
+      throw ConfigError("stream: 0 is ambiguous for CUDA; pass None or 1 (legacy default), 2 (per-thread default) "
+                        "or a stream handle");
+    }
+    if (s < -1) throw ConfigError("stream: expected -1, None or a CUDA stream handle (got " + std::to_string(s) + ")");
+    if (s != -1) sim_->make_stream_wait(static_cast<uintptr_t>(s));
+  }
+
   py::object owner_;
+  const Simulator* sim_;  // kept alive by owner_; null for host arrays
   void* data_;
-  int device_id_;
+  DLDevice device_;
   DLDataType dtype_;
   std::vector<int64_t> shape_;
 };
@@ -187,9 +262,11 @@ class PySimulator {
     req.env = describe_env(env_id, c.precision, params);
     req.num_envs = num_envs;
     req.free_bytes = free_bytes(d);
-    // On the CPU, the host bytes of the engine and of vector.py's buffers, copies and spaces. (On CUDA
-    // the engine's device memory, as for a statistics rollout.) One batch: every env stays resident.
-    req.mode = d == Device::kCpu ? OutputMode::kStepApi : OutputMode::kStatistics;
+    // The host bytes of the engine (CPU) and of vector.py's buffers, copies and spaces; on CUDA also
+    // the device buffers and their pinned staging twins. One batch: every env stays resident.
+    req.mode = OutputMode::kStepApi;
+    req.device = d;
+    if (d == Device::kCuda) req.host_free_bytes = host_free_bytes();
     req.autoreset = c.autoreset;
     req.step_copies = copy;
     const MemoryPlan plan = plan_memory(req);
@@ -255,7 +332,8 @@ class PySimulator {
 
   void set_params(const std::map<std::string, double>& params) { sim_->set_params(params); }
 
-  // DeviceArrays over the last step's device outputs; empty on the CPU backend.
+  // DeviceArrays over the device outputs a kernel has written (obs after a reset, all four after a
+  // step); empty on the CPU backend.
   py::dict device_outputs(py::object self) const {
     const DeviceOutputs d = sim_->device_outputs();
     py::dict out;
@@ -265,10 +343,13 @@ class PySimulator {
     const DLDataType obs_type = i.obs_dtype == "float32" ? DLDataType{2, 32, 1} : DLDataType{0, 8, 1};
     const DLDataType reward_type{2, static_cast<uint8_t>(i.reward_bytes * 8), 1};
     const DLDataType flag_type{6, 8, 1};
-    out["obs"] = DeviceArray(self, d.obs, d.device_id, obs_type, {n, i.obs_dim});
-    out["reward"] = DeviceArray(self, d.reward, d.device_id, reward_type, {n});
-    out["terminated"] = DeviceArray(self, d.terminated, d.device_id, flag_type, {n});
-    out["truncated"] = DeviceArray(self, d.truncated, d.device_id, flag_type, {n});
+    const DLDevice device{kDLCUDA, d.device_id};
+    out["obs"] = DeviceArray(self, sim_.get(), d.obs, device, obs_type, {n, i.obs_dim});
+    if (d.reward) {
+      out["reward"] = DeviceArray(self, sim_.get(), d.reward, device, reward_type, {n});
+      out["terminated"] = DeviceArray(self, sim_.get(), d.terminated, device, flag_type, {n});
+      out["truncated"] = DeviceArray(self, sim_.get(), d.truncated, device, flag_type, {n});
+    }
     return out;
   }
 
@@ -362,6 +443,10 @@ py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, 
   out["needed_bytes"] = p.needed_bytes;
   out["free_bytes"] = req.free_bytes;
   out["usable_bytes"] = p.usable_bytes;
+  out["host_per_env_bytes"] = p.host_per_env_bytes;
+  out["host_needed_bytes"] = p.host_needed_bytes;
+  out["host_free_bytes"] = req.host_free_bytes;
+  out["host_usable_bytes"] = p.host_usable_bytes;
   out["batch_envs"] = p.batch_envs;
   out["num_batches"] = p.num_batches;
   out["fits"] = p.fits();
@@ -494,7 +579,9 @@ PYBIND11_MODULE(_core, m) {
       });
   m.def("git_commit", &git_commit);
   py::class_<DeviceArray>(m, "DeviceArray")
-      .def("__dlpack__", &DeviceArray::dlpack, py::arg("stream") = py::none())
+      .def_static("over_host", &DeviceArray::over_host, py::arg("array"))
+      .def("__dlpack__", &DeviceArray::dlpack, py::kw_only(), py::arg("stream") = py::none(),
+           py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(), py::arg("copy") = py::none())
       .def("__dlpack_device__", &DeviceArray::dlpack_device);
   py::class_<PySimulator>(m, "Simulator")
       .def(py::init<const std::string&, int64_t, const std::string&, const std::string&, uint64_t, int, int64_t,

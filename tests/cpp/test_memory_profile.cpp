@@ -164,3 +164,23 @@ TEST_CASE("memory-profile rejects bad input with one line and exit code 2", "[cl
     CHECK_FALSE(std::filesystem::exists(csv));  // validation happens before any row
   }
 }
+
+TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][memory][cpu]") {
+  const std::string csv = temp_csv("step_api");
+  const Result r = run("--device cpu --profile envs --mode step_api --num-envs 1e6 --steps 2 --output " + csv);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto rows = read_csv(csv);
+  REQUIRE(rows.size() == 1);
+  const auto& row = rows.front();
+  CHECK(get(row, "mode") == "step_api");
+  // The plan is make_vec's (vector.py's arrays too); a C++ caller holds the engine (25 B/env) and the
+  // step buffers (obs 16, reward 4, flags 2, actions 4): at least that is measured, at most the plan.
+  const double predicted = std::stod(get(row, "predicted_bytes"));
+  const double measured = std::stod(get(row, "measured_peak_bytes"));
+  CHECK(predicted == 159.0 * 1000000 + (32 << 20));
+  CHECK(measured >= 0.9 * 51 * 1e6);
+  CHECK(measured <= predicted);
+  CHECK(get(row, "host_predicted_bytes") == "0");  // the CPU's host memory is the main figure
+  std::filesystem::remove(csv);
+}

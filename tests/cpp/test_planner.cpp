@@ -234,3 +234,68 @@ TEST_CASE("planner: host free bytes respect RLIMIT_AS and cgroup limits", "[plan
     CHECK(root.free() == 750000000);
   }
 }
+
+TEST_CASE("planner: CUDA counts device and pinned host memory", "[planner][cpu]") {
+  MemoryRequest r = cartpole(10000000, 80 * kGB, OutputMode::kTrajectory, 32);
+  r.device = Device::kCuda;
+  r.host_free_bytes = 100 * kGB;
+  // two chunk buffers of (obs 16 + reward 4 + flags 2 + action 4) x 32 steps on the device, and their
+  // pinned twins on the host
+  const MemoryPlan p = plan_memory(r);
+  CHECK(p.per_env_bytes == 26 + 1664);
+  CHECK(p.host_per_env_bytes == 1664);
+  CHECK(p.host_needed_bytes == 1664ull * 10000000);
+  CHECK(p.fits());
+  // 16.6 GB of pinned memory do not fit in 10 GB of host RAM: refused, and the message says so
+  r.host_free_bytes = 10 * kGB;
+  r.allow_batches = false;
+  const MemoryPlan refused = plan_memory(r);
+  CHECK_FALSE(refused.fits());
+  CHECK(describe_shortfall(r, refused) ==
+        "pinned host memory: needs 16.64 GB (16640000000 bytes: 1664 bytes x 10000000 envs + 0) but 9.00 GB are "
+        "usable (10000000000 bytes free, 90%)");
+  // with batches allowed the host memory sets the batch size
+  r.allow_batches = true;
+  const MemoryPlan split = plan_memory(r);
+  CHECK(split.num_batches == 2);
+  CHECK(split.host_batch_bytes() <= split.host_usable_bytes);
+  // statistics need no pinned memory: no host RAM is no reason to refuse
+  MemoryRequest stats = cartpole(10000000, 80 * kGB);
+  stats.device = Device::kCuda;
+  stats.host_free_bytes = 0;
+  CHECK(plan_memory(stats).fits());
+  CHECK(plan_memory(stats).host_needed_bytes == 0);
+}
+
+TEST_CASE("planner: growing trajectory buffers counts the old ones too", "[planner][cpu]") {
+  MemoryRequest r = cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 64);
+  r.device = Device::kCuda;
+  r.host_free_bytes = 10 * kGB;
+  r.held_chunk = 32;  // the new pair is allocated before the old pair is freed
+  const MemoryPlan p = plan_memory(r);
+  CHECK(p.per_env_bytes == 26 + 52 * (64 + 32));
+  CHECK(p.host_per_env_bytes == 52 * (64 + 32));
+  MemoryRequest cpu = cartpole(1000, 10 * kGB, OutputMode::kTrajectory, 64);
+  cpu.trajectory_buffers = 1;
+  cpu.held_chunk = 32;
+  CHECK(plan_memory(cpu).per_env_bytes == 26 + 26 * (64 + 32));
+  CHECK(plan_memory(cpu).host_per_env_bytes == 0);  // the CPU's buffers are its host memory
+}
+
+TEST_CASE("planner: the CUDA step API counts its device buffers and pinned staging", "[planner][cpu]") {
+  MemoryRequest r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
+  r.device = Device::kCuda;
+  r.host_free_bytes = 10 * kGB;
+  // device: engine 26 + actions 4 + obs 16 + reward 4 + flags 2 + env seed 8 + reset mask 1
+  CHECK(plan_memory(r).per_env_bytes == 26 + 35);
+  CHECK(plan_memory(r).fixed_bytes == kFixed);
+  // host: vector.py's arrays as on the CPU (159 less the engine's 25) + staging 4 + 16 + 4 + 2 + 8
+  CHECK(plan_memory(r).host_per_env_bytes == 159 - 25 + 34);
+  CHECK(plan_memory(r).host_fixed_bytes == 32u << 20);
+  r.autoreset = AutoresetMode::kSameStep;  // final observations and their flag, on both sides
+  CHECK(plan_memory(r).per_env_bytes == 26 + 35 + 17);
+  CHECK(plan_memory(r).host_per_env_bytes == (159 + 17 + 22) - 25 + 34 + 17);
+  r.host_free_bytes = 0;
+  CHECK_FALSE(plan_memory(r).fits());
+  CHECK_THAT(describe_shortfall(r, plan_memory(r)), Catch::StartsWith("pinned host memory: needs"));
+}

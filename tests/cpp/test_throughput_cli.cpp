@@ -237,3 +237,18 @@ TEST_CASE("throughput: integers are read exactly, with grouping and exponents", 
   CHECK(rows == 2);
   std::filesystem::remove(csv);
 }
+
+TEST_CASE("throughput --step-api times step() calls and says so in the api column", "[cli]") {
+  const std::string csv = temp_csv("step_api");
+  const Result r = run("--device cpu --num-envs 1000 --step-api --steps 20 --repeat 1 --warmup 0 --output " + csv);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  std::ifstream in(csv);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  CHECK(header.substr(header.rfind(',') + 1) == "api");
+  CHECK(row.substr(row.rfind(',') + 1) == "step");
+  CHECK(row.find(",1000,32,1,20,20000,") != std::string::npos);  // num_envs, chunk, batches, steps, env_steps
+  std::filesystem::remove(csv);
+}

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// GPU tests: CPU/GPU parity, trajectory vs statistics mode, batches vs one launch, planner refusal.
+// GPU tests: CPU/GPU parity (CartPole in detail, then every registered env and precision, rollouts
+// and the step API), trajectory vs statistics mode, batches vs one launch, planner refusal,
+// transactional buffer growth, DLPack exports.
 // Own main: exits with 77 (ctest SKIP_RETURN_CODE) when no CUDA device is usable, so a machine
 // without a GPU reports these tests as skipped, never as passed.
 //
@@ -16,8 +18,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <string>
 #include <vector>
 
+#include "simkit/allocation.hpp"
 #include "simkit/devices.hpp"
 #include "simkit/planner.hpp"
 #include "simkit/simulator.hpp"
@@ -337,6 +342,267 @@ TEST_CASE("gpu: planner refuses an absurd num_envs", "[gpu][planner]") {
   const ThroughputResult t = measure_throughput(spec);
   CHECK(t.batches == 1);
   CHECK(t.stats.steps == 64000u);
+}
+
+// ---- every registered env, both precisions -------------------------------------------------------
+
+namespace {
+
+// Values of `count` entries of a buffer with `bytes_per_value`-byte entries: int8 observations,
+// float32/float64 rewards and actions, int32 discrete actions, all as doubles.
+std::vector<double> as_doubles(const void* data, size_t count, size_t bytes_per_value, bool integer) {
+  std::vector<double> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    const unsigned char* p = static_cast<const unsigned char*>(data) + i * bytes_per_value;
+    if (bytes_per_value == 1) out[i] = static_cast<double>(*reinterpret_cast<const int8_t*>(p));
+    else if (bytes_per_value == 4 && integer) out[i] = static_cast<double>(*reinterpret_cast<const int32_t*>(p));
+    else if (bytes_per_value == 4) out[i] = static_cast<double>(*reinterpret_cast<const float*>(p));
+    else out[i] = *reinterpret_cast<const double*>(p);
+  }
+  return out;
+}
+
+// Differences allowed between the CPU and the GPU for one env and precision: none for float32 in
+// the strict build; otherwise FMA contraction (float32) or libm vs CUDA sin/cos/exp (float64, 1-2
+// ulp) change the last bits of a step, and over the <= 64 steps compared here that stays below
+// these bounds for every registered env (relative to 1 + |value|).
+double tolerance(Precision p) {
+  if (p == Precision::kFloat32) return state_tolerance(p) == 0.0 ? 0.0 : 1e-3;
+  return 1e-9;
+}
+// A flag may flip where a value within tolerance sits on a threshold: never in the exact build.
+size_t flips_allowed(Precision p, size_t count) { return tolerance(p) == 0.0 ? 0 : (count + 999) / 1000; }
+
+size_t count_far(const std::vector<double>& a, const std::vector<double>& b, double tol) {
+  REQUIRE(a.size() == b.size());
+  size_t far = 0;
+  for (size_t i = 0; i < a.size(); ++i) far += std::abs(a[i] - b[i]) > tol * (1 + std::abs(b[i])) ? 1 : 0;
+  return far;
+}
+size_t count_different(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  REQUIRE(a.size() == b.size());
+  size_t d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d += a[i] != b[i] ? 1 : 0;
+  return d;
+}
+
+// A different seed per env id, so the envs do not share one random stream by accident.
+uint64_t seed_for(const std::string& id) { return std::hash<std::string>{}(id) & 0xffffffffu; }
+
+struct Recording {
+  std::vector<double> obs, reward, actions, state;
+  std::vector<uint8_t> terminated, truncated;
+  RolloutStats stats;
+};
+
+Recording record_env(Device d, const std::string& id, Precision p, int64_t n, uint64_t steps, int chunk) {
+  SimConfig c;
+  c.env_id = id;
+  c.precision = p;
+  c.num_envs = n;
+  c.seed = seed_for(id);
+  auto sim = make_simulator(c, d);
+  const EnvInfo& e = sim->info();
+  Recording r;
+  r.stats = sim->rollout_trajectory(steps, chunk, [&](const TrajectoryChunk& ch) {
+    const size_t m = static_cast<size_t>(ch.steps) * static_cast<size_t>(ch.num_envs);
+    const auto obs = as_doubles(ch.obs, m * e.obs_dim, e.obs_bytes / e.obs_dim, false);
+    const auto rew = as_doubles(ch.reward, m, e.reward_bytes, false);
+    const auto act = as_doubles(ch.actions, m, e.action_bytes, e.discrete);
+    r.obs.insert(r.obs.end(), obs.begin(), obs.end());
+    r.reward.insert(r.reward.end(), rew.begin(), rew.end());
+    r.actions.insert(r.actions.end(), act.begin(), act.end());
+    r.terminated.insert(r.terminated.end(), ch.terminated, ch.terminated + m);
+    r.truncated.insert(r.truncated.end(), ch.truncated, ch.truncated + m);
+  });
+  r.state.resize(static_cast<size_t>(n) * e.state_fields.size());
+  sim->get_state(r.state.data());
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("gpu: every env and precision matches the CPU step by step", "[gpu][parity][envs]") {
+  const Precision p = GENERATE(Precision::kFloat32, Precision::kFloat64);
+  for (const std::string& id : env_ids()) {
+    INFO(id << " " << to_string(p));
+    // 1000 envs: four blocks, the last one partial; 64 steps in chunks of 16 (both trajectory buffers)
+    const Recording cpu = record_env(Device::kCpu, id, p, 1000, 64, 16);
+    const Recording gpu = record_env(Device::kCuda, id, p, 1000, 64, 16);
+    const double tol = tolerance(p);
+    CHECK(count_far(gpu.actions, cpu.actions, tol) == 0);  // the policy's draws are integer arithmetic
+    CHECK(count_different(gpu.terminated, cpu.terminated) <= flips_allowed(p, cpu.terminated.size()));
+    CHECK(count_different(gpu.truncated, cpu.truncated) == 0);  // step counts
+    CHECK(count_far(gpu.obs, cpu.obs, tol) <= flips_allowed(p, cpu.obs.size()));
+    CHECK(count_far(gpu.reward, cpu.reward, tol) <= flips_allowed(p, cpu.reward.size()));
+    CHECK(count_far(gpu.state, cpu.state, tol) <= flips_allowed(p, cpu.state.size()));
+    if (tol == 0.0) {
+      CHECK(gpu.stats.episodes.episodes == cpu.stats.episodes.episodes);
+      CHECK(gpu.stats.episodes.length_sum == cpu.stats.episodes.length_sum);
+      CHECK(gpu.stats.episodes.return_sum == cpu.stats.episodes.return_sum);
+    }
+  }
+}
+
+namespace {
+
+// Valid actions for step k: discrete ones cycling through the action space, continuous ones spread
+// over [low, high].
+std::vector<unsigned char> actions_for(const EnvInfo& e, size_t n, int k) {
+  std::vector<unsigned char> a(n * e.action_bytes);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = (i * 7 + static_cast<size_t>(k) * 3) % 11;
+    if (e.discrete) {
+      reinterpret_cast<int32_t*>(a.data())[i] = static_cast<int32_t>(j % static_cast<size_t>(e.num_actions));
+    } else {
+      const double v = e.action_low + (e.action_high - e.action_low) * static_cast<double>(j) / 10.0;
+      if (e.action_bytes == 4) reinterpret_cast<float*>(a.data())[i] = static_cast<float>(v);
+      else reinterpret_cast<double*>(a.data())[i] = v;
+    }
+  }
+  return a;
+}
+
+struct StepOut {
+  std::vector<unsigned char> obs, reward, final_obs;
+  std::vector<uint8_t> terminated, truncated, has_final;
+  std::vector<double> info;
+  StepOut(const EnvInfo& e, size_t n)
+      : obs(n * e.obs_bytes), reward(n * e.reward_bytes), final_obs(n * e.obs_bytes), terminated(n), truncated(n),
+        has_final(n), info(n * e.info_fields.size()) {}
+  StepBuffers buffers() {
+    return {obs.data(), reward.data(), terminated.data(), truncated.data(), final_obs.data(), has_final.data(),
+            info.empty() ? nullptr : info.data()};
+  }
+};
+
+void check_outputs_match(const EnvInfo& e, size_t n, const StepOut& g, const StepOut& c, bool same_step) {
+  const double tol = tolerance(e.precision);
+  const size_t obs_w = e.obs_bytes / e.obs_dim;
+  CHECK(count_far(as_doubles(g.obs.data(), n * e.obs_dim, obs_w, false),
+                  as_doubles(c.obs.data(), n * e.obs_dim, obs_w, false), tol) <= flips_allowed(e.precision, n));
+  CHECK(count_far(as_doubles(g.reward.data(), n, e.reward_bytes, false),
+                  as_doubles(c.reward.data(), n, e.reward_bytes, false), tol) <= flips_allowed(e.precision, n));
+  CHECK(count_different(g.terminated, c.terminated) <= flips_allowed(e.precision, n));
+  CHECK(count_different(g.truncated, c.truncated) == 0);
+  CHECK(count_far(g.info, c.info, tol) <= flips_allowed(e.precision, g.info.size()));
+  if (same_step) {
+    CHECK(count_different(g.has_final, c.has_final) <= flips_allowed(e.precision, n));
+    // final observations are meaningful where has_final is set
+    std::vector<double> gf, cf;
+    const auto ga = as_doubles(g.final_obs.data(), n * e.obs_dim, obs_w, false);
+    const auto ca = as_doubles(c.final_obs.data(), n * e.obs_dim, obs_w, false);
+    for (size_t i = 0; i < n; ++i) {
+      if (!c.has_final[i] || !g.has_final[i]) continue;
+      gf.insert(gf.end(), ga.begin() + i * e.obs_dim, ga.begin() + (i + 1) * e.obs_dim);
+      cf.insert(cf.end(), ca.begin() + i * e.obs_dim, ca.begin() + (i + 1) * e.obs_dim);
+    }
+    CHECK(count_far(gf, cf, tol) <= flips_allowed(e.precision, gf.size()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gpu: every env's step API matches the CPU: seeds, masks, final obs, info", "[gpu][parity][step][envs]") {
+  const Precision p = GENERATE(Precision::kFloat32, Precision::kFloat64);
+  const AutoresetMode mode = GENERATE(AutoresetMode::kNextStep, AutoresetMode::kSameStep, AutoresetMode::kDisabled);
+  for (const std::string& id : env_ids()) {
+    INFO(id << " " << to_string(p) << " autoreset " << static_cast<int>(mode));
+    SimConfig c;
+    c.env_id = id;
+    c.precision = p;
+    c.num_envs = 333;
+    c.autoreset = mode;
+    c.max_episode_steps = 25;  // truncations within the run
+    auto cpu = make_cpu_simulator(c);
+    auto gpu = make_cuda_simulator(c);
+    const EnvInfo& e = cpu->info();
+    const size_t n = 333;
+    StepOut oc(e, n), og(e, n);
+    // per-env seeds
+    std::vector<uint64_t> seeds(n);
+    for (size_t i = 0; i < n; ++i) seeds[i] = seed_for(id) + 1000 * i;
+    cpu->reset(seeds, nullptr, oc.obs.data(), oc.info.empty() ? nullptr : oc.info.data());
+    gpu->reset(seeds, nullptr, og.obs.data(), og.info.empty() ? nullptr : og.info.data());
+    check_outputs_match(e, n, og, oc, false);
+    std::vector<uint8_t> mask(n);
+    for (int k = 0; k < 60; ++k) {
+      const auto a = actions_for(e, n, k);
+      StepBuffers bc = oc.buffers(), bg = og.buffers();
+      cpu->step(a.data(), bc);
+      gpu->step(a.data(), bg);
+      check_outputs_match(e, n, og, oc, mode == AutoresetMode::kSameStep);
+      if (k % 20 == 19) {  // a masked reset of every third env
+        for (size_t i = 0; i < n; ++i) mask[i] = i % 3 == static_cast<size_t>(k) % 3;
+        cpu->reset({}, mask.data(), oc.obs.data(), oc.info.empty() ? nullptr : oc.info.data());
+        gpu->reset({}, mask.data(), og.obs.data(), og.info.empty() ? nullptr : og.info.data());
+        check_outputs_match(e, n, og, oc, false);
+      }
+    }
+    // a rollout after the step API restarts the envs the step API left ended, in every mode (the
+    // disabled-mode bug: the GPU kept stepping them from their terminal states)
+    const RolloutStats rc = cpu->rollout(64, 16), rg = gpu->rollout(64, 16);
+    if (tolerance(p) == 0.0) CHECK(rg.episodes.episodes == rc.episodes.episodes);
+    else CHECK(std::abs(static_cast<double>(rg.episodes.episodes) - static_cast<double>(rc.episodes.episodes)) <=
+               0.01 * static_cast<double>(rc.episodes.episodes) + 1);
+  }
+}
+
+TEST_CASE("gpu: a failed buffer growth leaves the simulator as it was", "[gpu][allocation]") {
+  SimConfig c;
+  c.num_envs = 1500;
+  c.seed = 11;
+  auto gpu = make_cuda_simulator(c);
+  auto reference = make_cuda_simulator(c);
+  const auto chunks = [](Simulator& sim, uint64_t steps, int chunk) {
+    std::vector<uint8_t> flags;
+    sim.rollout_trajectory(steps, chunk, [&](const TrajectoryChunk& ch) {
+      flags.insert(flags.end(), ch.terminated, ch.terminated + static_cast<size_t>(ch.steps) * ch.num_envs);
+    });
+    return flags;
+  };
+  CHECK(chunks(*gpu, 20, 8) == chunks(*reference, 20, 8));
+  // the pair of trajectory buffers is 2 x 10 allocations (5 device, 5 pinned): fail a few of them
+  for (const int64_t allowed : {0, 4, 9, 13, 19}) {
+    INFO("allocations allowed before the failure: " << allowed);
+    FailAllocation fail(allowed);
+    CHECK_THROWS_AS(chunks(*gpu, 40, 32), InjectedAllocationFailure);
+  }
+  CHECK(chunks(*gpu, 16, 8) == chunks(*reference, 16, 8));
+  CHECK(chunks(*gpu, 40, 32) == chunks(*reference, 40, 32));
+  // the step API's buffers (13 allocations for CartPole in next_step mode), all or none
+  std::vector<float> obs_g(1500 * 4), obs_r(1500 * 4);
+  {
+    FailAllocation fail(12);
+    CHECK_THROWS_AS(gpu->reset({7}, nullptr, obs_g.data()), InjectedAllocationFailure);
+  }
+  gpu->reset({7}, nullptr, obs_g.data());
+  reference->reset({7}, nullptr, obs_r.data());
+  CHECK(obs_g == obs_r);
+}
+
+TEST_CASE("gpu: DLPack exports only written buffers, on the simulator's device", "[gpu][dlpack]") {
+  SimConfig c;
+  c.num_envs = 256;
+  auto gpu = make_cuda_simulator(c);
+  CHECK(gpu->device_outputs().obs == nullptr);  // nothing written yet
+  std::vector<float> obs(256 * 4), reward(256);
+  std::vector<uint8_t> term(256), trunc(256);
+  gpu->reset({1}, nullptr, obs.data());
+  DeviceOutputs d = gpu->device_outputs();
+  CHECK(d.obs != nullptr);
+  CHECK(d.reward == nullptr);  // a reset writes no rewards or flags
+  CHECK(d.terminated == nullptr);
+  CHECK(d.device_id == cuda_status().devices.front().index);
+  std::vector<int32_t> actions(256, 1);
+  StepBuffers b{obs.data(), reward.data(), term.data(), trunc.data(), nullptr, nullptr, nullptr};
+  gpu->step(actions.data(), b);
+  d = gpu->device_outputs();
+  CHECK(d.reward != nullptr);
+  CHECK(d.truncated != nullptr);
+  // the legacy default stream (1) and the per-thread default stream (2) can wait on the step
+  CHECK_NOTHROW(gpu->make_stream_wait(1));
+  CHECK_NOTHROW(gpu->make_stream_wait(2));
 }
 
 int main(int argc, char** argv) {

@@ -38,6 +38,8 @@ struct MemoryProfileResult {
   uint64_t measured_peak_bytes = 0; // the largest batch's peak
   double bytes_per_env = 0;         // measured_peak_bytes / envs held at once (batch_envs)
   double ratio = 0;                 // measured / predicted
+  uint64_t host_predicted_bytes = 0;  // CUDA: pinned host memory of one batch (the CPU's is above)
+  uint64_t host_measured_bytes = 0;   // CUDA: VmRSS growth of the largest batch
   std::string method;               // how the peak was measured, for the CSV
 };
 
@@ -54,6 +56,6 @@ MemoryProfileResult profile_memory(const MemoryProfileSpec& spec);
 std::vector<std::string> memory_profile_columns();
 std::vector<std::string> memory_profile_row(const MemoryProfileResult& r);
 const char* to_string(OutputMode m);
-OutputMode parse_output_mode(const std::string& s);  // "statistics" | "trajectory"
+OutputMode parse_output_mode(const std::string& s);  // "statistics" | "trajectory" | "step_api"
 
 }  // namespace simkit

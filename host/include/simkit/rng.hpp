@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "simkit/lanes.hpp"
 
@@ -21,6 +22,21 @@ struct Words4 {
   U w[4];
 };
 
+// The high and low words of the 64-bit product m * c. Scalar lanes take both from one 64-bit
+// product (one IMAD.WIDE.U32 in a CUDA thread; nvcc does not merge a separate m * c into it);
+// vector lanes use their high-half and low-half multiplies. The same bits either way.
+template <class U>
+SIMKIT_HD void mul_wide(const U& m, const U& c, U& hi, U& lo) {
+  if constexpr (std::is_same_v<U, uint32_t>) {
+    const uint64_t product = static_cast<uint64_t>(m) * c;
+    hi = static_cast<uint32_t>(product >> 32);
+    lo = static_cast<uint32_t>(product);
+  } else {
+    hi = lanes::mul_high(m, c);
+    lo = m * c;
+  }
+}
+
 // Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1); U: unsigned 32-bit lanes.
 template <class U>
 SIMKIT_HD Words4<U> philox4x32_10(U c0, U c1, U c2, U c3, U k0, U k1) {
@@ -30,8 +46,9 @@ SIMKIT_HD Words4<U> philox4x32_10(U c0, U c1, U c2, U c3, U k0, U k1) {
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
-    const U hi0 = lanes::mul_high(m0, c0), lo0 = m0 * c0;
-    const U hi1 = lanes::mul_high(m1, c2), lo1 = m1 * c2;
+    U hi0, lo0, hi1, lo1;
+    mul_wide(m0, c0, hi0, lo0);
+    mul_wide(m1, c2, hi1, lo1);
     c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
     c2 = hi0 ^ c3 ^ k1;

@@ -170,9 +170,14 @@ class Simulator {
   virtual void reset(const std::vector<uint64_t>& seeds, const uint8_t* mask, void* obs, double* info = nullptr) = 0;
   virtual void step(const void* actions, const StepBuffers& out) = 0;
 
-  // State as float64, num_envs x state_fields (exact for every field type used by envs).
-  // Device-resident copies of the last step()'s outputs, valid until the next step or reset.
+  // Device-resident copies of the last step()'s outputs, valid until the next step or reset; only
+  // those a kernel has written (obs after a reset that returned them, the rest after a step).
   virtual DeviceOutputs device_outputs() const { return {}; }
+  // Work queued on the consumer's CUDA stream (a cudaStream_t) after this call waits until the
+  // kernel that wrote device_outputs() is done; nothing to wait for on the CPU.
+  virtual void make_stream_wait(uintptr_t /*consumer_stream*/) const {}
+
+  // State as float64, num_envs x state_fields (exact for every field type used by envs).
 
   // Env parameters by name (EnvInfo::param_names), merged into the current ones; takes effect from
   // the next reset or step. ConfigError for an unknown name.

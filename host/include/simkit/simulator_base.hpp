@@ -90,6 +90,9 @@ class SimulatorBase : public Simulator {
   }
 
  protected:
+  // Allocates what a rollout of `steps` batch steps in chunks of `chunk` needs (trajectory: its
+  // chunk buffers), before the rollout changes anything: on failure the simulator is as it was.
+  virtual void reserve_rollout(uint64_t steps, int chunk, bool trajectory) = 0;
   // A rollout of `steps` batch steps from t_ in chunks of `chunk` (on_chunk: trajectory mode).
   virtual RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) = 0;
   virtual void run_reset(const uint8_t* mask, void* obs, double* info) = 0;
@@ -119,6 +122,7 @@ class SimulatorBase : public Simulator {
  private:
   RolloutStats rollout_with(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) {
     if (chunk < 1) throw ConfigError("chunk must be at least 1 (got " + std::to_string(chunk) + ")");
+    reserve_rollout(steps, chunk, on_chunk != nullptr);
     if (pending_resets_) {
       run_pending_resets();
       pending_resets_ = false;

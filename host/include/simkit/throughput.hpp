@@ -77,6 +77,8 @@ struct ThroughputSpec {
   // [env_offset, env_offset + num_envs) of total_envs (0: num_envs, one process).
   int64_t env_offset = 0;
   int64_t total_envs = 0;
+  bool step_api = false;  // time step() calls (host actions in, host outputs back: one batch step per
+                          // call, round trip included) instead of rollouts of the built-in policy
 };
 
 struct ThroughputResult {
