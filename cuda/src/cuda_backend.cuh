@@ -38,7 +38,8 @@ struct AddStats {
   }
 };
 
-// Where trajectory mode writes one chunk, step-major: [k][i] at k * n + i (obs: x kObsDim).
+// Where trajectory mode writes one chunk, step-major: [k][i] at k * n + i (obs: x kObsDim;
+// multi-agent envs: rows (k * n + i) * agents + a).
 template <class Env>
 struct TrajectoryView {
   typename Env::Obs* obs;
@@ -46,6 +47,7 @@ struct TrajectoryView {
   uint8_t* terminated;
   uint8_t* truncated;
   ActionScalar<Env>* actions;
+  int8_t* grid;  // multi-agent envs: observation grid scratch, Env::kGridCells zero bytes per env
 };
 
 // Records one env's step of a trajectory (the same entries as the CPU's TrajectoryRecord).
@@ -64,6 +66,25 @@ struct DeviceRecord {
     out.reward[slot] = o.reward;
     out.terminated[slot] = o.terminated;
     out.truncated[slot] = o.truncated;
+  }
+
+  // Multi-agent envs (row: this env's index, grid: its scratch).
+  size_t row;
+  template <class S>
+  __device__ void observe_agents(const S& s) {
+    put_agent_obs<Env>(p, s, out.obs, out.grid + row * Env::kGridCells, ContiguousRows{slot}, 1u);
+  }
+  template <class A>
+  __device__ void action(int a, const A& act) {
+    out.actions[slot * static_cast<size_t>(agent_count<Env>(p)) + static_cast<size_t>(a)] = act;
+  }
+  template <class S, class O>
+  __device__ void after_agents(const S& s, const O& o) {
+    StepBuffersView<Env> rows_out{};
+    rows_out.reward = out.reward;
+    rows_out.terminated = out.terminated;
+    rows_out.truncated = out.truncated;
+    put_agent_outcomes<Env>(p, s, &o, rows_out, ContiguousRows{slot}, 1u);
   }
 };
 
@@ -123,7 +144,7 @@ __global__ void __launch_bounds__(kBlock)
       const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(phase));
       bool done;
       if constexpr (kTrajectory) {
-        DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row};
+        DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row, row};
         done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       } else {
         NoRecord record;
@@ -409,19 +430,19 @@ class CudaSimulator final : public SimulatorBase<Env> {
   }
 
  private:
-  // One chunk of trajectory on the device and its pinned host twin, `capacity` = steps x envs.
+  // One chunk of trajectory on the device and its pinned host twin, `rows` = steps x envs x agents.
   struct TrajectoryBuffers {
-    explicit TrajectoryBuffers(size_t cap)
-        : obs(cap * Env::kObsDim),
-          reward(cap),
-          terminated(cap),
-          truncated(cap),
-          actions(cap),
-          host_obs(cap * Env::kObsDim),
-          host_reward(cap),
-          host_terminated(cap),
-          host_truncated(cap),
-          host_actions(cap) {}
+    explicit TrajectoryBuffers(size_t rows)
+        : obs(rows * Env::kObsDim),
+          reward(rows),
+          terminated(rows),
+          truncated(rows),
+          actions(rows),
+          host_obs(rows * Env::kObsDim),
+          host_reward(rows),
+          host_terminated(rows),
+          host_truncated(rows),
+          host_actions(rows) {}
     DeviceBuffer<Obs> obs;
     DeviceBuffer<Real> reward;
     DeviceBuffer<uint8_t> terminated, truncated;
@@ -431,14 +452,18 @@ class CudaSimulator final : public SimulatorBase<Env> {
     PinnedBuffer<uint8_t> host_terminated, host_truncated;
     PinnedBuffer<Action> host_actions;
     Event computed{false}, copied{false};
-    TrajectoryView<Env> view() const {
-      return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get()};
+    TrajectoryView<Env> view(int8_t* grid) const {
+      return {obs.get(), reward.get(), terminated.get(), truncated.get(), actions.get(), grid};
     }
   };
   // The double buffer, allocated as a whole: a failure in any allocation leaves the old pair.
+  // cap = chunk steps x envs; grid_bytes: multi-agent observation grids, one per env, shared by both
+  // buffers (their chunks run one after the other on stream_).
   struct TrajectoryPair {
-    explicit TrajectoryPair(size_t cap) : buffers{TrajectoryBuffers(cap), TrajectoryBuffers(cap)}, capacity(cap) {}
+    TrajectoryPair(size_t cap, size_t agents, size_t grid_bytes)
+        : buffers{TrajectoryBuffers(cap * agents), TrajectoryBuffers(cap * agents)}, grid(grid_bytes), capacity(cap) {}
     TrajectoryBuffers buffers[2];
+    DeviceBuffer<int8_t> grid;
     size_t capacity;
   };
 
@@ -545,7 +570,9 @@ class CudaSimulator final : public SimulatorBase<Env> {
     req.mode = OutputMode::kTrajectory;
     req.device = Device::kCuda;
     // The plan counts this simulator's engine and held pair again: add back what it holds.
-    const uint64_t held_bytes = 2 * held * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action));
+    const uint64_t held_bytes =
+        2 * held * static_cast<size_t>(agents_) * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)) +
+        (traj_ ? traj_->grid.bytes() : 0);
     req.free_bytes = device_free_bytes() + engine_bytes() + held_bytes;
     req.host_free_bytes = host_free_bytes() + held_bytes;
     const MemoryPlan plan = plan_memory(req);
@@ -553,7 +580,12 @@ class CudaSimulator final : public SimulatorBase<Env> {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
                         std::to_string(num_envs()) + " on " + device_label() + ": " + describe_shortfall(req, plan));
     }
-    traj_ = std::make_unique<TrajectoryPair>(cap);
+    size_t grid_bytes = 0;
+    if constexpr (kMultiAgent<Env>) grid_bytes = static_cast<size_t>(num_envs()) * Env::kGridCells;
+    auto fresh = std::make_unique<TrajectoryPair>(cap, static_cast<size_t>(agents_), grid_bytes);
+    // The observation grids start zero and the env leaves them zero.
+    if (grid_bytes > 0) SIMKIT_CUDA_CHECK(cudaMemsetAsync(fresh->grid.get(), 0, grid_bytes, stream_.get()));
+    traj_ = std::move(fresh);
   }
 
   void launch_chunk(uint64_t t0, int k_steps, const TrajectoryView<Env>* traj) {
@@ -571,7 +603,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
   // Queues the copy of trajectory buffer b (k_steps x envs) to its pinned twin on copy_stream_,
   // after the chunk that fills it.
   void queue_trajectory_copy(TrajectoryBuffers& b, int k_steps) {
-    const size_t count = static_cast<size_t>(k_steps) * static_cast<size_t>(num_envs());
+    const size_t count = static_cast<size_t>(k_steps) * static_cast<size_t>(num_envs()) * static_cast<size_t>(agents_);
     b.computed.record(stream_);
     copy_stream_.wait(b.computed.get());
     copy_to_host(b.host_obs.get(), b.obs.get(), count * Env::kObsDim, copy_stream_);
@@ -588,6 +620,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     c.t0 = t0;
     c.steps = k_steps;
     c.num_envs = num_envs();
+    c.num_agents = agents_;
     c.obs = b.host_obs.get();
     c.reward = b.host_reward.get();
     c.terminated = b.host_terminated.get();
@@ -598,10 +631,6 @@ class CudaSimulator final : public SimulatorBase<Env> {
 
   RolloutStats run(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) {
     const int64_t n = num_envs();
-    if (kMultiAgent<Env> && on_chunk) {
-      throw ConfigError(std::string("trajectory mode does not support the multi-agent env ") + Env::kId +
-                        " yet: use statistics mode or the step API");
-    }
     const uint64_t chunk_u = static_cast<uint64_t>(chunk);
     SIMKIT_CUDA_CHECK(cudaMemsetAsync(block_stats_.get(), 0, block_stats_.bytes(), stream_.get()));
     start_.record(stream_);
@@ -624,7 +653,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
         // (other buffer) runs on copy_stream_ and the host hands it to the callback. Buffer index % 2
         // was last read by the copy of chunk index - 2, which deliver() already waited for.
         TrajectoryBuffers& b = traj_->buffers[index % 2];
-        const TrajectoryView<Env> view = b.view();
+        const TrajectoryView<Env> view = b.view(traj_->grid.get());
         launch_chunk(t0, k_steps, &view);
         queue_trajectory_copy(b, k_steps);
         if (index > 0) deliver(traj_->buffers[(index + 1) % 2], prev_t0, prev_steps, *on_chunk);

@@ -57,15 +57,16 @@ class AlignedBytes {
   std::unique_ptr<unsigned char, Free> data_;
 };
 
-// One chunk of trajectory outputs for `capacity` = steps x envs entries, step-major.
+// One chunk of trajectory outputs for `capacity` = steps x envs entries of `agents` rows each,
+// step-major.
 template <class Env>
 struct TrajectoryStorage {
-  explicit TrajectoryStorage(size_t cap)
-      : obs(cap * Env::kObsDim * sizeof(typename Env::Obs)),
-        reward(cap * sizeof(typename Env::Real)),
-        terminated(cap),
-        truncated(cap),
-        actions(cap * sizeof(ActionScalar<Env>)),
+  TrajectoryStorage(size_t cap, size_t agents)
+      : obs(cap * agents * Env::kObsDim * sizeof(typename Env::Obs)),
+        reward(cap * agents * sizeof(typename Env::Real)),
+        terminated(cap * agents),
+        truncated(cap * agents),
+        actions(cap * agents * sizeof(ActionScalar<Env>)),
         capacity(cap) {}
   AlignedBytes obs, reward, terminated, truncated, actions;
   size_t capacity;
@@ -127,22 +128,18 @@ class CpuSimulator final : public SimulatorBase<Env> {
     req.mode = OutputMode::kTrajectory;
     req.trajectory_buffers = 1;
     // The plan counts this simulator's engine and held buffers again: add back what it holds.
-    req.free_bytes =
-        host_free_bytes() + storage_bytes_ + held * (Env::kObsDim * sizeof(Obs) + sizeof(Real) + 2 + sizeof(Action));
+    req.free_bytes = host_free_bytes() + storage_bytes_ +
+                     held * static_cast<size_t>(agents_) * (Env::kObsDim * sizeof(Obs) + sizeof(Real) + 2 + sizeof(Action));
     const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +
                         std::to_string(num_envs()) + ": " + describe_shortfall(req, plan));
     }
-    traj_ = std::make_unique<TrajectoryStorage<Env>>(cap);
+    traj_ = std::make_unique<TrajectoryStorage<Env>>(cap, static_cast<size_t>(agents_));
   }
 
   RolloutStats run_rollout(uint64_t steps, int chunk, const TrajectoryCallback* on_chunk) override {
     const int64_t n = num_envs();
-    if (kMultiAgent<Env> && on_chunk) {
-      throw ConfigError(std::string("trajectory mode does not support the multi-agent env ") + Env::kId +
-                        " yet: use statistics mode or the step API");
-    }
     const int64_t tiles = (n + kTile - 1) / kTile;
     std::vector<EpisodeStats> tile_stats(static_cast<size_t>(tiles));
     const BatchView<Env> v = view();
@@ -175,6 +172,7 @@ class CpuSimulator final : public SimulatorBase<Env> {
         c.t0 = t0;
         c.steps = static_cast<int>(k);
         c.num_envs = n;
+        c.num_agents = agents_;
         c.obs = obs;
         c.reward = reward;
         c.terminated = terminated;

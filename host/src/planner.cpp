@@ -66,7 +66,7 @@ uint64_t cuda_step_bytes_per_env(const MemoryRequest& r, bool pinned) {
   const bool same_step = r.autoreset == AutoresetMode::kSameStep;
   const uint64_t agents = static_cast<uint64_t>(e.num_agents);  // rows per env of every per-agent buffer
   uint64_t bytes = agents * (e.action_bytes + e.obs_bytes + e.reward_bytes + 2) + 8;  // + the env seed
-  if (!pinned) bytes += 1;                                                            // reset mask
+  if (!pinned) bytes += 1 + e.grid_bytes;  // reset mask; multi-agent envs: one observation grid per world
   if (same_step) bytes += agents * (e.obs_bytes + 1);
   return bytes + 8 * e.info_fields.size();
 }
@@ -100,7 +100,10 @@ MemoryPlan plan_memory(const MemoryRequest& r) {
       const uint64_t traj =
           trajectory_bytes_per_env(r, std::max(r.chunk, 1)) + trajectory_bytes_per_env(r, r.held_chunk);
       p.per_env_bytes = engine + traj;
-      if (cuda) p.host_per_env_bytes = traj;
+      if (cuda) {
+        p.per_env_bytes += r.env.grid_bytes;  // multi-agent envs: one observation grid per world
+        p.host_per_env_bytes = traj;
+      }
       break;
     }
     case OutputMode::kStepApi:

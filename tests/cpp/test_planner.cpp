@@ -299,3 +299,28 @@ TEST_CASE("planner: the CUDA step API counts its device buffers and pinned stagi
   CHECK_FALSE(plan_memory(r).fits());
   CHECK_THAT(describe_shortfall(r, plan_memory(r)), Catch::StartsWith("pinned host memory: needs"));
 }
+
+TEST_CASE("planner: multi-agent trajectories and CUDA observation grids", "[planner][cpu][foraging]") {
+  MemoryRequest r;
+  r.env = describe_env("Foraging-v0", Precision::kFloat32, {{"num_agents", 10}});
+  REQUIRE(r.env.grid_bytes == 100 * 100);
+  r.num_envs = 1000;
+  r.chunk = 8;
+  r.mode = OutputMode::kTrajectory;
+  r.free_bytes = 100 * kGB;
+  r.host_free_bytes = 100 * kGB;
+  r.trajectory_buffers = 1;
+  // per step and agent: obs 676 x 4 + reward 4 + flags 2 + action 4
+  const uint64_t per_step = 10 * (2704 + 4 + 2 + 4);
+  const uint64_t engine = r.env.env_bytes + 2;
+  CHECK(plan_memory(r).per_env_bytes == engine + 8 * per_step);  // the CPU's grids are per thread: fixed
+  r.device = Device::kCuda;
+  r.trajectory_buffers = 2;
+  CHECK(plan_memory(r).per_env_bytes == engine + 2 * 8 * per_step + 10000);  // + one grid per world
+  CHECK(plan_memory(r).host_per_env_bytes == 2 * 8 * per_step);
+  r.mode = OutputMode::kStepApi;
+  r.env = describe_env("Foraging-v0", Precision::kFloat32, {{"num_agents", 10}});
+  const uint64_t step_device = plan_memory(r).per_env_bytes;
+  r.env.grid_bytes = 0;
+  CHECK(step_device - plan_memory(r).per_env_bytes == 10000);
+}

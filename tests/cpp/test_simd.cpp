@@ -72,9 +72,12 @@ Trace run(const std::string& id, Precision precision, AutoresetMode mode) {
   tr.length_sum += stats.episodes.length_sum;
   tr.numbers.push_back(stats.episodes.return_sum);
   add_state();
-  if (!multi_agent) stats = sim->rollout_trajectory(9, 4, [&](const TrajectoryChunk& ch) {
-    const size_t m = static_cast<size_t>(ch.steps) * static_cast<size_t>(ch.num_envs);
+  stats = sim->rollout_trajectory(9, 4, [&](const TrajectoryChunk& ch) {
+    const size_t m = static_cast<size_t>(ch.steps) * static_cast<size_t>(ch.num_envs) * static_cast<size_t>(ch.num_agents);
     for (size_t k = 0; k < m; ++k) {
+      tr.numbers.push_back(info.discrete ? static_cast<const int32_t*>(ch.actions)[k]
+                                         : precision == Precision::kFloat32 ? static_cast<const float*>(ch.actions)[k]
+                                                                            : static_cast<const double*>(ch.actions)[k]);
       tr.numbers.push_back(precision == Precision::kFloat32 ? static_cast<const float*>(ch.reward)[k]
                                                             : static_cast<const double*>(ch.reward)[k]);
       tr.numbers.push_back(ch.terminated[k] + 2 * ch.truncated[k]);

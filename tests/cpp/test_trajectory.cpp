@@ -123,3 +123,77 @@ TEST_CASE("cpu trajectory mode: bad chunk is a ConfigError", "[trajectory][cpu]"
   CHECK_THROWS_AS(sim->rollout_trajectory(10, 0, nullptr), ConfigError);
   CHECK(sim->rollout_trajectory(0, 8, nullptr).steps == 0);
 }
+
+TEST_CASE("cpu trajectory mode, multi-agent: what the step API returns for the recorded actions",
+          "[trajectory][cpu][foraging]") {
+  // 37 worlds of 3 agents (a partial vector), episodes truncated at 60 steps; starving agents die
+  // from step 43 on, so per-agent terminations, truncations and resets all occur within 90 steps.
+  SimConfig c;
+  c.env_id = "Foraging-v0";
+  c.num_envs = 37;
+  c.seed = 11;
+  c.threads = 2;
+  c.max_episode_steps = 60;
+  c.autoreset = AutoresetMode::kSameStep;  // an ended episode restarts before the next step, as in rollouts
+  c.params = {{"num_agents", 3}};
+  constexpr int kSteps = 90;
+  auto rollout_sim = make_cpu_simulator(c);
+  auto step_sim = make_cpu_simulator(c);
+  const EnvInfo& info = rollout_sim->info();
+  const size_t rows = static_cast<size_t>(c.num_envs) * 3;
+  const size_t obs_dim = static_cast<size_t>(info.obs_dim);
+  // Both read the constructor's worlds through a reset that resets none (it advances both clocks).
+  const std::vector<uint8_t> none(static_cast<size_t>(c.num_envs), 0);
+  std::vector<float> step_obs(rows * obs_dim), unused(rows * obs_dim);
+  rollout_sim->reset({}, none.data(), unused.data());
+  step_sim->reset({}, none.data(), step_obs.data());
+  std::vector<float> obs, reward;
+  std::vector<uint8_t> terminated, truncated;
+  std::vector<int32_t> actions;
+  const RolloutStats stats = rollout_sim->rollout_trajectory(kSteps, 8, [&](const TrajectoryChunk& ch) {
+    REQUIRE(ch.num_agents == 3);
+    const size_t m = static_cast<size_t>(ch.steps) * rows;
+    const float* o = static_cast<const float*>(ch.obs);
+    obs.insert(obs.end(), o, o + m * obs_dim);
+    const float* rw = static_cast<const float*>(ch.reward);
+    reward.insert(reward.end(), rw, rw + m);
+    terminated.insert(terminated.end(), ch.terminated, ch.terminated + m);
+    truncated.insert(truncated.end(), ch.truncated, ch.truncated + m);
+    const int32_t* a = static_cast<const int32_t*>(ch.actions);
+    actions.insert(actions.end(), a, a + m);
+  });
+  REQUIRE(actions.size() == kSteps * rows);
+  for (int32_t a : actions) CHECK((a >= 0 && a < info.num_actions));
+
+  std::vector<float> step_reward(rows), final_obs(rows * obs_dim);
+  std::vector<uint8_t> step_terminated(rows), step_truncated(rows), has_final(rows);
+  uint64_t agent_terminations = 0, world_ends = 0;
+  for (int k = 0; k < kSteps; ++k) {
+    const size_t at = static_cast<size_t>(k) * rows;
+    // obs[k] is what action[k] was chosen from: the reset observation, then each step's (after any
+    // autoreset)
+    size_t d = 0;
+    while (d < step_obs.size() && step_obs[d] == obs[at * obs_dim + d]) ++d;
+    INFO("step " << k << ": first differing observation value " << d << " (row " << d / obs_dim << ", element "
+                 << d % obs_dim << ")");
+    REQUIRE(d == step_obs.size());
+    StepBuffers b;
+    b.obs = step_obs.data();
+    b.reward = step_reward.data();
+    b.terminated = step_terminated.data();
+    b.truncated = step_truncated.data();
+    b.final_obs = final_obs.data();
+    b.has_final = has_final.data();
+    step_sim->step(actions.data() + at, b);
+    for (size_t r = 0; r < rows; ++r) {
+      CHECK(reward[at + r] == step_reward[r]);
+      CHECK(terminated[at + r] == step_terminated[r]);
+      CHECK(truncated[at + r] == step_truncated[r]);
+      agent_terminations += terminated[at + r];
+    }
+    for (size_t i = 0; i < rows; i += 3) world_ends += has_final[i];
+  }
+  CHECK(agent_terminations > 0);
+  CHECK(world_ends == stats.episodes.episodes);  // every world truncated at step 60 or all dead before
+  CHECK(world_ends >= static_cast<uint64_t>(c.num_envs));
+}

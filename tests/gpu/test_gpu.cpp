@@ -401,11 +401,12 @@ Recording record_env(Device d, const std::string& id, Precision p, int64_t n, ui
   c.precision = p;
   c.num_envs = n;
   c.seed = seed_for(id);
+  if (describe_env(id, p).num_agents > 1) c.params = {{"num_agents", 4}};  // multi-agent: 4 rows per env
   auto sim = make_simulator(c, d);
   const EnvInfo& e = sim->info();
   Recording r;
   r.stats = sim->rollout_trajectory(steps, chunk, [&](const TrajectoryChunk& ch) {
-    const size_t m = static_cast<size_t>(ch.steps) * static_cast<size_t>(ch.num_envs);
+    const size_t m = static_cast<size_t>(ch.steps) * static_cast<size_t>(ch.num_envs) * static_cast<size_t>(ch.num_agents);
     const auto obs = as_doubles(ch.obs, m * e.obs_dim, e.obs_bytes / e.obs_dim, false);
     const auto rew = as_doubles(ch.reward, m, e.reward_bytes, false);
     const auto act = as_doubles(ch.actions, m, e.action_bytes, e.discrete);
@@ -426,9 +427,11 @@ TEST_CASE("gpu: every env and precision matches the CPU step by step", "[gpu][pa
   const Precision p = GENERATE(Precision::kFloat32, Precision::kFloat64);
   for (const std::string& id : env_ids()) {
     INFO(id << " " << to_string(p));
-    // 1000 envs: four blocks, the last one partial; 64 steps in chunks of 16 (both trajectory buffers)
-    const Recording cpu = record_env(Device::kCpu, id, p, 1000, 64, 16);
-    const Recording gpu = record_env(Device::kCuda, id, p, 1000, 64, 16);
+    // 1000 envs: four blocks, the last one partial (multi-agent: 300 worlds, two blocks); 64 steps in
+    // chunks of 16 (both trajectory buffers)
+    const int64_t n = describe_env(id, p).num_agents > 1 ? 300 : 1000;
+    const Recording cpu = record_env(Device::kCpu, id, p, n, 64, 16);
+    const Recording gpu = record_env(Device::kCuda, id, p, n, 64, 16);
     const double tol = tolerance(p);
     CHECK(count_far(gpu.actions, cpu.actions, tol) == 0);  // the policy's draws are integer arithmetic
     CHECK(count_different(gpu.terminated, cpu.terminated) <= flips_allowed(p, cpu.terminated.size()));

@@ -13,13 +13,14 @@ namespace simkit {
 // (SimkitVectorEnv), whose host memory is mostly on the Python side.
 enum class OutputMode { kStatistics, kTrajectory, kStepApi };
 
-// What the planner counts, per backend (bytes per env; `per_step` = obs + reward + 2 flags + action):
+// What the planner counts, per backend (bytes per env; `per_step` = (obs + reward + 2 flags + action)
+// x agents; `grid` = EnvInfo::grid_bytes, the observation scratch of a multi-agent world):
 //   CPU  (host memory)    statistics  env_bytes + 2
 //                         trajectory  + per_step x chunk x trajectory_buffers
 //                         step API    the engine plus vector.py's arrays (step_api_bytes_per_env)
 //   CUDA (device memory)  statistics  env_bytes + 2
-//                         trajectory  + per_step x chunk x trajectory_buffers
-//                         step API    + actions, obs, reward, 2 flags, reset mask, env seed
+//                         trajectory  + per_step x chunk x trajectory_buffers + grid
+//                         step API    + actions, obs, reward, 2 flags, reset mask, env seed, grid
 //                                       (same_step: + final obs and its flag; + info values)
 //   CUDA (pinned host)    statistics  0
 //                         trajectory  per_step x chunk x trajectory_buffers (the D2H copies)

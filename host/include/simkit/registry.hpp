@@ -109,6 +109,7 @@ EnvInfo make_env_info(int agents = -1) {
   info.obs_bytes = sizeof(typename Env::Obs) * Env::kObsDim;
   info.action_bytes = sizeof(ActionScalar<Env>);
   info.reward_bytes = sizeof(Real);
+  if constexpr (kMultiAgent<Env>) info.grid_bytes = Env::kGridCells;
   return info;
 }
 

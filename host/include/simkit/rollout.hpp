@@ -180,11 +180,32 @@ SIMKIT_HD lanes::Int<V> lane_ids() {
 }
 
 // What a rollout step records: nothing (throughput), or its trajectory (see TrajectoryChunk).
+// Single-agent envs: before(state, action), after(outcome). Multi-agent envs: observe_agents(state)
+// before the step, action(a, lanes) as the step asks for agent a's action, after_agents(state,
+// outcome).
 struct NoRecord {
   template <class S, class A>
   SIMKIT_HD void before(const S&, const A&) {}
   template <class O>
   SIMKIT_HD void after(const O&) {}
+  template <class S>
+  SIMKIT_HD void observe_agents(const S&) {}
+  template <class A>
+  SIMKIT_HD void action(int, const A&) {}
+  template <class S, class O>
+  SIMKIT_HD void after_agents(const S&, const O&) {}
+};
+
+// Multi-agent envs: the policy's actions, each also handed to the record as the step asks for it.
+template <class Policy, class Record>
+struct RecordedPolicy {
+  Policy& policy;
+  Record& record;
+  SIMKIT_HD auto operator()(int a) {
+    const auto act = policy(a);
+    record.action(a, act);
+    return act;
+  }
 };
 
 // The per-step sequence of a rollout, for the envs of lanes `env` at batch step t: the policy's
@@ -197,7 +218,11 @@ SIMKIT_HD lanes::Mask<V> rollout_step(const typename Env::Params& p, const Engin
                                       lanes::UInt<V>& elapsed, V& episode_return, Record& record) {
   if constexpr (kMultiAgent<Env>) {
     AgentPolicy<Env, V> policy{seed_key(e.seeds, env), env, t};
-    return step_one<Env>(p, e, env, t, s, elapsed, episode_return, policy).done();
+    RecordedPolicy<AgentPolicy<Env, V>, Record> actions{policy, record};
+    record.observe_agents(s);
+    const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, actions);
+    record.after_agents(s, o);
+    return o.done();
   } else {
     const ActionOf<Env, V> a = RandomPolicy<Env>::template action_from_word<V>(word, t);
     record.before(s, a);

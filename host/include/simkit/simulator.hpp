@@ -50,6 +50,7 @@ struct EnvInfo {
   size_t reward_bytes = 0;   // one reward (of one agent)
   int num_agents = 1;        // agents per env: rows of actions, rewards, flags and observations
   int max_agents = 1;        // the limit of num_agents
+  size_t grid_bytes = 0;     // multi-agent envs: the observation grid scratch one world needs
 };
 
 struct SimConfig {
@@ -121,15 +122,18 @@ struct StepBuffers {
 // observation action[k][i] was chosen from (after any autoreset of the previous step), so the next
 // chunk's obs[0] follows this chunk's last step. reward/terminated/truncated are what step k returned;
 // an episode that ended at step k restarts before step k + 1, exactly as in rollout().
+// Multi-agent envs have num_agents rows per env, batch-major as in the step API: entry [k][i][a] is
+// agent a of env i, its terminated flag the agent's own (dead) or the world's, as step() returns.
 struct TrajectoryChunk {
   uint64_t t0 = 0;
   int steps = 0;              // steps in this chunk (the last chunk may be shorter)
   int64_t num_envs = 0;
-  const void* obs = nullptr;  // steps x num_envs x obs_dim, EnvInfo::obs_dtype
-  const void* reward = nullptr;  // steps x num_envs, the env's precision
-  const uint8_t* terminated = nullptr;  // steps x num_envs, 0/1
-  const uint8_t* truncated = nullptr;   // steps x num_envs, 0/1
-  const void* actions = nullptr;  // steps x num_envs, int32 (discrete) or the env's precision
+  int num_agents = 1;         // rows per env
+  const void* obs = nullptr;  // steps x num_envs x num_agents x obs_dim, EnvInfo::obs_dtype
+  const void* reward = nullptr;  // steps x num_envs x num_agents, the env's precision
+  const uint8_t* terminated = nullptr;  // steps x num_envs x num_agents, 0/1
+  const uint8_t* truncated = nullptr;   // steps x num_envs x num_agents, 0/1
+  const void* actions = nullptr;  // steps x num_envs x num_agents, int32 (discrete) or the env's precision
 };
 using TrajectoryCallback = std::function<void(const TrajectoryChunk&)>;
 

@@ -19,7 +19,8 @@ alignas(64) inline constexpr uint32_t kLaneOffsets[64] = {
     22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
     44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
 
-// Where a trajectory-mode chunk goes, step-major: entry [k][i] at k * num_envs + i.
+// Where a trajectory-mode chunk goes, step-major: entry [k][i] at k * num_envs + i (multi-agent envs:
+// rows (k * num_envs + i) * agents + a).
 template <class Env>
 struct TrajectoryOut {
   typename Env::Obs* obs;

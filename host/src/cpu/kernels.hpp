@@ -62,6 +62,28 @@ struct TrajectoryRecord {
     std::memcpy(out.terminated + slot, terminated, static_cast<size_t>(valid));
     std::memcpy(out.truncated + slot, truncated, static_cast<size_t>(valid));
   }
+
+  // Multi-agent envs: rows (k x num_envs + env) x agents + a, written for the valid lanes only.
+  int8_t* grid = nullptr;  // the tile's observation grid scratch (Env::kGridCells x W zero bytes)
+  uint32_t valid_lanes() const { return valid == W ? ~0u : (1u << valid) - 1u; }
+  template <class S>
+  void observe_agents(const S& s) {
+    put_agent_obs<Env>(p, s, out.obs, grid, ContiguousRows{slot}, valid_lanes());
+  }
+  template <class A>
+  void action(int a, const A& act) {
+    size_t row[W];
+    for (int l = 0; l < W; ++l) row[l] = slot + static_cast<size_t>(l);
+    put_agent(act, out.actions, agent_count<Env>(p), a, row, valid_lanes());
+  }
+  template <class S, class O>
+  void after_agents(const S& s, const O& o) {
+    StepBuffersView<Env> rows_out{};
+    rows_out.reward = out.reward;
+    rows_out.terminated = out.terminated;
+    rows_out.truncated = out.truncated;
+    put_agent_outcomes<Env>(p, s, &o, rows_out, ContiguousRows{slot}, valid_lanes());
+  }
 };
 
 // The lanes of `bits` (bit l: lane l) as offsets first + l, appended to list[m...]; returns the new m.
@@ -134,6 +156,8 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
   const int groups = (count + W - 1) / W;
   const U lane_offsets = lanes::load<U>(kLaneOffsets);
   if constexpr (kMultiAgent<Env>) std::memset(words, 0, sizeof words);  // unused: the step draws
+  std::vector<int8_t> grid;  // multi-agent trajectories: the observation grid scratch
+  if constexpr (kMultiAgent<Env> && kTrajectory) grid.assign(static_cast<size_t>(Env::kGridCells) * W, 0);
 
   for (uint64_t k = 0; k < steps; ++k) {
     const uint64_t t = t0 + k;
@@ -155,7 +179,8 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
       lanes::Mask<V> done;
       if constexpr (kTrajectory) {
         const int valid = static_cast<int>(std::min<int64_t>(W, traj->num_envs - static_cast<int64_t>(i)));
-        TrajectoryRecord<Env, V> record{p, *traj, static_cast<size_t>(k) * static_cast<size_t>(traj->num_envs) + i, valid};
+        TrajectoryRecord<Env, V> record{p, *traj, static_cast<size_t>(k) * static_cast<size_t>(traj->num_envs) + i, valid,
+                                        grid.data()};
         done = rollout_step<Env>(p, e, env, t, lanes::load<U>(word + g * W), s, elapsed, ret, record);
       } else {
         NoRecord record;
