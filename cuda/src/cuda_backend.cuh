@@ -76,15 +76,12 @@ struct DeviceRecord {
   }
   template <class A>
   __device__ void action(int a, const A& act) {
-    out.actions[slot * static_cast<size_t>(agent_count<Env>(p)) + static_cast<size_t>(a)] = act;
+    const size_t rows[1] = {slot};
+    put_agent(act, out.actions, agent_count<Env>(p), a, rows, 1u);
   }
   template <class S, class O>
   __device__ void after_agents(const S& s, const O& o) {
-    StepBuffersView<Env> rows_out{};
-    rows_out.reward = out.reward;
-    rows_out.terminated = out.terminated;
-    rows_out.truncated = out.truncated;
-    put_agent_outcomes<Env>(p, s, &o, rows_out, ContiguousRows{slot}, 1u);
+    put_agent_outcomes<Env>(p, s, &o, out.reward, out.terminated, out.truncated, ContiguousRows{slot}, 1u);
   }
 };
 
@@ -570,9 +567,7 @@ class CudaSimulator final : public SimulatorBase<Env> {
     req.mode = OutputMode::kTrajectory;
     req.device = Device::kCuda;
     // The plan counts this simulator's engine and held pair again: add back what it holds.
-    const uint64_t held_bytes =
-        2 * held * static_cast<size_t>(agents_) * (sizeof(Obs) * Env::kObsDim + sizeof(Real) + 2 + sizeof(Action)) +
-        (traj_ ? traj_->grid.bytes() : 0);
+    const uint64_t held_bytes = 2 * held * trajectory_step_bytes(info_) + (traj_ ? traj_->grid.bytes() : 0);
     req.free_bytes = device_free_bytes() + engine_bytes() + held_bytes;
     req.host_free_bytes = host_free_bytes() + held_bytes;
     const MemoryPlan plan = plan_memory(req);

@@ -128,8 +128,7 @@ class CpuSimulator final : public SimulatorBase<Env> {
     req.mode = OutputMode::kTrajectory;
     req.trajectory_buffers = 1;
     // The plan counts this simulator's engine and held buffers again: add back what it holds.
-    req.free_bytes = host_free_bytes() + storage_bytes_ +
-                     held * static_cast<size_t>(agents_) * (Env::kObsDim * sizeof(Obs) + sizeof(Real) + 2 + sizeof(Action));
+    req.free_bytes = host_free_bytes() + storage_bytes_ + held * trajectory_step_bytes(this->info_);
     const MemoryPlan plan = plan_memory(req);
     if (!plan.fits()) {
       throw ConfigError("trajectory mode, chunk " + std::to_string(chunk_steps) + ", num_envs " +

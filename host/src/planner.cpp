@@ -53,9 +53,7 @@ uint64_t saturating_product(uint64_t a, uint64_t b) {
 // Trajectory bytes per env of r.trajectory_buffers chunk buffers of `chunk` steps: obs, reward,
 // terminated, truncated and action for every step.
 uint64_t trajectory_bytes_per_env(const MemoryRequest& r, int chunk) {
-  const uint64_t per_step =
-      static_cast<uint64_t>(r.env.num_agents) * (r.env.obs_bytes + r.env.reward_bytes + 2 + r.env.action_bytes);
-  return per_step * static_cast<uint64_t>(std::max(chunk, 0)) *
+  return trajectory_step_bytes(r.env) * static_cast<uint64_t>(std::max(chunk, 0)) *
          static_cast<uint64_t>(std::max(r.trajectory_buffers, 1));
 }
 
@@ -83,6 +81,10 @@ uint64_t needed(uint64_t per_env, uint64_t fixed, uint64_t envs) {
 }
 
 }  // namespace
+
+uint64_t trajectory_step_bytes(const EnvInfo& e) {
+  return static_cast<uint64_t>(e.num_agents) * (e.obs_bytes + e.reward_bytes + 2 + e.action_bytes);
+}
 
 MemoryPlan plan_memory(const MemoryRequest& r) {
   MemoryPlan p;

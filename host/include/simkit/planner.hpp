@@ -77,6 +77,8 @@ MemoryPlan plan_memory(const MemoryRequest& r);
 //  (10000000 bytes free, 90%); even split into 64 batches it does not fit"; where the pinned host
 // memory is what is short, the same figures prefixed with "pinned host memory: ".
 std::string describe_shortfall(const MemoryRequest& r, const MemoryPlan& p);
+// One env's trajectory entries of one step: (obs + reward + 2 flags + action) x agents.
+uint64_t trajectory_step_bytes(const EnvInfo& e);
 // Bytes this process could allocate now: the least of MemAvailable, what RLIMIT_AS leaves of the
 // address space, and what the memory cgroup leaves (v2 memory.max, v1 memory.limit_in_bytes, at
 // every level up to the root; reclaimable page cache counted as free).

@@ -320,25 +320,25 @@ SIMKIT_HD void put_agent(const V& v, T* base, int agents, int a, const size_t* r
     if ((write >> l) & 1u) base[row[l] * static_cast<size_t>(agents) + static_cast<size_t>(a)] = static_cast<T>(tmp[l]);
   }
 }
-// Every agent's reward and flags (o null: reward 0 and both flags false, a reset step), for the
-// lanes in `write`.
+// Every agent's reward and flags (o null: reward 0 and both flags false, a reset step) into the
+// rows of reward, terminated and truncated, for the lanes in `write`.
 template <class Env, class V, class Rows>
 SIMKIT_HD void put_agent_outcomes(const typename Env::Params& p, const typename Env::template StateOf<V>& s,
-                                  const StepOutcome<V>* o, const StepBuffersView<Env>& out, const Rows& rows,
-                                  uint32_t write) {
+                                  const StepOutcome<V>* o, typename Env::Real* reward, uint8_t* terminated,
+                                  uint8_t* truncated, const Rows& rows, uint32_t write) {
   const int agents = agent_count<Env>(p);
   size_t row[lanes::kWidth<V>];
   for (int l = 0; l < lanes::kWidth<V>; ++l) row[l] = rows(l);
   using I = lanes::Int<V>;
   for (int a = 0; a < agents; ++a) {
     if (o) {
-      put_agent(Env::agent_reward(s, a), out.reward, agents, a, row, write);
-      put_agent(lanes::select(Env::agent_terminated(s, a) | o->terminated, I(1), I(0)), out.terminated, agents, a, row, write);
-      put_agent(lanes::select(o->truncated, I(1), I(0)), out.truncated, agents, a, row, write);
+      put_agent(Env::agent_reward(s, a), reward, agents, a, row, write);
+      put_agent(lanes::select(Env::agent_terminated(s, a) | o->terminated, I(1), I(0)), terminated, agents, a, row, write);
+      put_agent(lanes::select(o->truncated, I(1), I(0)), truncated, agents, a, row, write);
     } else {
-      put_agent(V(0), out.reward, agents, a, row, write);
-      put_agent(I(0), out.terminated, agents, a, row, write);
-      put_agent(I(0), out.truncated, agents, a, row, write);
+      put_agent(V(0), reward, agents, a, row, write);
+      put_agent(I(0), terminated, agents, a, row, write);
+      put_agent(I(0), truncated, agents, a, row, write);
     }
   }
 }
@@ -459,7 +459,7 @@ SIMKIT_HD lanes::Mask<V> api_step_transition_agents(const typename Env::Params& 
                                                     const Rows& rows) {
   const StepOutcome<V> o = step_one<Env>(p, e, env, t, s, elapsed, episode_return, action);
   const uint32_t write = rows_inside<V>(~0u, rows, out.num_envs);
-  put_agent_outcomes<Env>(p, s, &o, out, rows, write);
+  put_agent_outcomes<Env>(p, s, &o, out.reward, out.terminated, out.truncated, rows, write);
   put_agent_obs<Env>(p, s, out.obs, out.grid, rows, write);
   if constexpr (kMode == AutoresetMode::kSameStep) {
     put_agent_flags<Env, V>(p, o.done(), out.has_final, rows, write);
@@ -483,7 +483,9 @@ SIMKIT_HD void api_step_finish_agents(const typename Env::Params& p, const Engin
   reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
   const uint32_t write = rows_inside<V>(~0u, rows, out.num_envs);
   put_agent_obs<Env>(p, s, out.obs, out.grid, rows, write);
-  if constexpr (kMode == AutoresetMode::kNextStep) put_agent_outcomes<Env, V>(p, s, nullptr, out, rows, write);
+  if constexpr (kMode == AutoresetMode::kNextStep) {
+    put_agent_outcomes<Env, V>(p, s, nullptr, out.reward, out.terminated, out.truncated, rows, write);
+  }
 }
 
 // Calls f(std::integral_constant<AutoresetMode, mode>{}) so callers instantiate one loop per mode.

@@ -78,11 +78,7 @@ struct TrajectoryRecord {
   }
   template <class S, class O>
   void after_agents(const S& s, const O& o) {
-    StepBuffersView<Env> rows_out{};
-    rows_out.reward = out.reward;
-    rows_out.terminated = out.terminated;
-    rows_out.truncated = out.truncated;
-    put_agent_outcomes<Env>(p, s, &o, rows_out, ContiguousRows{slot}, valid_lanes());
+    put_agent_outcomes<Env>(p, s, &o, out.reward, out.terminated, out.truncated, ContiguousRows{slot}, valid_lanes());
   }
 };
 
