@@ -98,11 +98,23 @@ __device__ __forceinline__ void accumulate_block_stats(const EpisodeStats& mine,
   }
 }
 
+// Autoresets drawn ahead: an autoreset's draw depends only on the step the ended episode started at
+// (autoreset_step in rollout.hpp), so a lane can hold its next episode's first state, in shared
+// memory, before its episode ends. Lanes whose episode ended wait for a new one, and the warp draws
+// for all waiting lanes in one pass once kDrawTogether of them wait, or when a waiting lane ends
+// again: one Philox pass per ~10 warp-steps for CartPole instead of one in every warp-step where any
+// of 32 lanes ended (77%). For single-agent envs whose state is at most kAheadStateBytes.
+constexpr int kDrawTogether = 16;
+constexpr size_t kAheadStateBytes = 32;
+template <class Env>
+constexpr bool kDrawAhead = !kMultiAgent<Env> && sizeof(typename Env::State) <= kAheadStateBytes;
+
 // `steps` batch steps of the random policy from batch step t0 for envs [0, n) of this simulator,
 // one thread per env: rollout_step (rollout.hpp) with the env's state in registers for the whole
 // chunk, as the CPU tile loop runs it on vectors. The policy's Philox words are refilled where the
 // CPU refills them (first step of the chunk and every kStepsPerBlock-th batch step); an ended
-// episode is counted and restarts before the next step with reset index t + 1.
+// episode is counted and restarts before the next step with the autoreset the CPU draws
+// (autoreset_one at t + 1), drawn ahead where kDrawAhead.
 template <class Env, bool kTrajectory>
 __global__ void __launch_bounds__(kBlock)
     rollout_kernel(const typename Env::Params p, const EngineParams e, const BatchView<Env> v, const int64_t n,
@@ -110,12 +122,18 @@ __global__ void __launch_bounds__(kBlock)
                    const TrajectoryView<Env> traj) {
   using Policy = RandomPolicy<Env>;
   using Real = typename Env::Real;
+  using State = typename Env::State;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  // The lanes of this warp with an env (all but in the last warp); votes are among them.
+  const unsigned warp_envs = __ballot_sync(0xFFFFFFFFu, i < n);
+  // Raw bytes: a __shared__ array of State would need State's constructor to run.
+  __shared__ alignas(16) unsigned char ahead_bytes[kDrawAhead<Env> ? kBlock * sizeof(State) : 1];
+  State& ahead = reinterpret_cast<State*>(ahead_bytes)[threadIdx.x];  // this lane's
   EpisodeStats stats{};
   if (i < n) {
     const size_t row = static_cast<size_t>(i);
     const uint32_t env = e.seeds.first_env + static_cast<uint32_t>(i);
-    typename Env::State s = v.state.template load<Real>(row);
+    State s = v.state.template load<Real>(row);
     uint32_t elapsed = v.elapsed[row];
     Real ret = v.episode_return[row];
     // This env's Philox key, looked up once and given to every draw of the chunk as a batch seed:
@@ -130,15 +148,33 @@ __global__ void __launch_bounds__(kBlock)
     constexpr bool kStepsPerBlockDivides32Bits = (Policy::kStepsPerBlock & (Policy::kStepsPerBlock - 1)) == 0;
     const uint64_t t_high = t0 & ~uint64_t{0xFFFFFFFF};
     const uint32_t t0_low = static_cast<uint32_t>(t0);
+    // The policy's block is drawn where t reaches a multiple of kStepsPerBlock, and its word picked
+    // where word_index changes (branches the whole warp takes alike), as the CPU refills them; a
+    // chunk that starts inside a block or a word draws or picks before its first step.
     Words4<uint32_t> words{};
+    uint32_t word = 0;
+    if constexpr (!kMultiAgent<Env>) {
+      if (t0 % Policy::kStepsPerBlock != 0) words = Policy::draw(key, env, t0);
+      if (t0 % Policy::kStepsPerWord != 0) word = simkit::detail::pick_word(words, Policy::word_index(t0));
+    }
+    // Counts of one thread in one launch fit 32 bits: the lengths it adds sum to at most its env's
+    // starting elapsed plus steps, both below 2^31.
+    uint32_t episodes = 0, length_sum = 0;
+    // Drawn ahead: where this episode's successor is drawn, and the warp's lanes whose successor is
+    // not in `ahead` yet (the same value in every lane; at first all of them).
+    StepWords<uint32_t> next_start = autoreset_step(t0, elapsed);
+    const unsigned lane_bit = 1u << (threadIdx.x % 32);
+    unsigned waiting = warp_envs;
     for (int k = 0; k < steps; ++k) {
       const uint32_t t_low = t0_low + static_cast<uint32_t>(k);
       const uint64_t t = t_high | t_low;
       // t % kStepsPerBlock from the low word alone where kStepsPerBlock divides 2^32
       const uint64_t phase = kStepsPerBlockDivides32Bits ? uint64_t{t_low} : t;
       // Multi-agent envs draw their agents' actions inside the step (AgentPolicy).
-      if (!kMultiAgent<Env> && (k == 0 || phase % Policy::kStepsPerBlock == 0)) words = Policy::draw(key, env, t);
-      const uint32_t word = simkit::detail::pick_word(words, Policy::word_index(phase));
+      if constexpr (!kMultiAgent<Env>) {
+        if (phase % Policy::kStepsPerBlock == 0) words = Policy::draw(key, env, t);
+        if (phase % Policy::kStepsPerWord == 0) word = simkit::detail::pick_word(words, Policy::word_index(phase));
+      }
       bool done;
       if constexpr (kTrajectory) {
         DeviceRecord<Env> record{p, traj, static_cast<size_t>(k) * static_cast<size_t>(n) + row, row};
@@ -147,12 +183,38 @@ __global__ void __launch_bounds__(kBlock)
         NoRecord record;
         done = rollout_step<Env>(p, own, env, t, word, s, elapsed, ret, record);
       }
-      if (done) {
-        stats.count(elapsed, ret);
+      if constexpr (kDrawAhead<Env>) {
+        const unsigned ended = __ballot_sync(warp_envs, done);
+        if (ended != 0) {  // the whole warp, in 77% of CartPole's warp-steps
+          if ((ended & waiting) != 0 || __popc(waiting) >= kDrawTogether) {
+            if (waiting & lane_bit) {
+              State drawn;
+              draw_reset<Env>(p, own, env, next_start, drawn);
+              ahead = drawn;
+            }
+            waiting = 0;
+          }
+          waiting |= ended;
+          if (done) {
+            episodes += 1;
+            length_sum += elapsed;
+            stats.return_sum += static_cast<double>(ret);
+            s = ahead;  // = autoreset_one at t + 1: drawn at next_start = t + 1 - elapsed
+            elapsed = 0u;
+            ret = Real(0);
+            next_start = step_words<uint32_t>(simkit::Stream::kAutoreset, t + 1);  // = autoreset_step(t + 1, 0)
+          }
+        }
+      } else if (done) {
+        episodes += 1;
+        length_sum += elapsed;
+        stats.return_sum += static_cast<double>(ret);
         if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(Env::agents_alive(p, s));
-        reset_one<Env>(p, own, env, t + 1, s, elapsed, ret);
+        autoreset_one<Env>(p, own, env, t + 1, s, elapsed, ret);
       }
     }
+    stats.episodes = episodes;
+    stats.length_sum = length_sum;
     v.state.store(row, s);
     v.elapsed[row] = elapsed;
     v.episode_return[row] = ret;
@@ -174,7 +236,13 @@ __global__ void __launch_bounds__(kBlock)
   const bool go = only_pending ? v.needs_reset[row] != 0 : (mask == nullptr || mask[row] != 0);
   typename Env::State s = v.state.template load<Real>(row);
   if (go) {
-    reset_one<Env>(p, e, e.seeds.first_env + static_cast<uint32_t>(i), t, s, v.elapsed[row], v.episode_return[row]);
+    // A pending reset follows an ended episode; a masked one is the caller's.
+    const uint32_t env = e.seeds.first_env + static_cast<uint32_t>(i);
+    if (only_pending) {
+      autoreset_one<Env>(p, e, env, t, s, v.elapsed[row], v.episode_return[row]);
+    } else {
+      reset_one<Env>(p, e, env, t, s, v.elapsed[row], v.episode_return[row]);
+    }
     v.state.store(row, s);
     v.needs_reset[row] = 0;
   }

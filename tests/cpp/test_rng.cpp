@@ -37,6 +37,41 @@ TEST_CASE("uniform draws are exactly their formulas", "[rng]") {
   }
 }
 
+TEST_CASE("uniform(low, high) is low + (high - low) * uniform01() bit for bit", "[rng]") {
+  // uniform() moves uniform01's power-of-two scale onto the span; these spans include every env's.
+  const double spans[][2] = {{-0.05, 0.05}, {-0.6, -0.4}, {-0.1, 0.1}, {-3.14159265358979, 3.14159265358979},
+                             {0.75, 0.85}, {325, 335}, {-1e-30, 1e-30}, {1, 1}, {-1e6, 3e7}};
+  const Seeds seeds{12345};
+  for (const auto& span : spans) {
+    for (uint32_t env = 0; env < 64; ++env) {
+      for (uint64_t t : {uint64_t{0}, uint64_t{17}, uint64_t{1} << 33}) {
+        RandomStream<float> f(seeds, env, Stream::kReset, t), f_ref(seeds, env, Stream::kReset, t);
+        RandomStream<double> d(seeds, env, Stream::kReset, t), d_ref(seeds, env, Stream::kReset, t);
+        const float lo_f = static_cast<float>(span[0]), hi_f = static_cast<float>(span[1]);
+        for (int k = 0; k < 6; ++k) {
+          const float want_f = lo_f + (hi_f - lo_f) * f_ref.uniform01();
+          REQUIRE(f.uniform(lo_f, hi_f) == want_f);
+          const double want_d = span[0] + (span[1] - span[0]) * d_ref.uniform01();
+          REQUIRE(d.uniform(span[0], span[1]) == want_d);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("step_words_before(t, back) is the counter of step t - back, borrow included", "[rng]") {
+  std::mt19937_64 gen(3);
+  const uint64_t edges[] = {0, 1, 0xFFFFFFFFull, 0x100000000ull, 0x100000001ull, 0x1FFFFFFFFull, 0xFFFFFF00000000ull};
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t t = i < 7 ? edges[i] : (i % 2 ? gen() >> (gen() % 40) : (gen() % 5 + 1) << 32);
+    const uint32_t back = static_cast<uint32_t>(i % 3 ? gen() % 0x80000000u : gen() % 40);
+    const StepWords<uint32_t> got = step_words_before<uint32_t>(Stream::kAutoreset, t, back);
+    const StepWords<uint32_t> want = step_words<uint32_t>(Stream::kAutoreset, t - back);
+    REQUIRE(got.low == want.low);
+    REQUIRE(got.high == want.high);
+  }
+}
+
 TEST_CASE("ExactSum is exact and independent of the order of its terms", "[rng][statistics]") {
   std::mt19937_64 gen(7);
   std::vector<double> x;

@@ -2,9 +2,12 @@
 // Trajectory mode on the CPU: the reference the CUDA trajectory mode is compared with.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "simkit/envs/cartpole.hpp"
+#include "simkit/rollout.hpp"
 #include "simkit/simulator.hpp"
 
 using namespace simkit;
@@ -92,15 +95,28 @@ TEST_CASE("cpu trajectory mode: consistent records", "[trajectory][cpu][cartpole
   CHECK(truncations < episodes);
   CHECK(episodes == r.stats.episodes.episodes);
   CHECK(length_sum == r.stats.episodes.length_sum);
-  // after an episode ends, the next observation is a fresh reset (every component within 0.05)
+  // After an episode of L steps ends at step k, the next observation is its autoreset: CartPole's
+  // reset drawn at (seed, env, kAutoreset, k + 1 - L), the step the ended episode started at.
+  std::fill(length.begin(), length.end(), 0);
+  const envs::CartPole<float>::Params params{};
+  uint64_t checked = 0;
   for (size_t k = 0; k + 1 < 300; ++k) {
     for (int64_t i = 0; i < n; ++i) {
       const size_t s = k * n + static_cast<size_t>(i);
+      uint32_t& steps = length[static_cast<size_t>(i)];
+      steps += 1;
       if (r.terminated[s] || r.truncated[s]) {
-        for (int d = 0; d < 4; ++d) CHECK(std::abs(r.obs[(s + n) * 4 + d]) <= 0.05f);
+        envs::CartPole<float>::State want;
+        RandomStream<float> rng(Seeds{7}, static_cast<uint32_t>(i), step_words<uint32_t>(Stream::kAutoreset, k + 1 - steps));
+        envs::CartPole<float>::reset(params, want, rng);
+        const float w[4] = {want.x, want.x_dot, want.theta, want.theta_dot};
+        for (int d = 0; d < 4; ++d) REQUIRE(r.obs[(s + n) * 4 + d] == w[d]);
+        checked += 1;
+        steps = 0;
       }
     }
   }
+  CHECK(checked > 500);
 }
 
 TEST_CASE("cpu trajectory mode: independent of chunk size and thread count", "[trajectory][cpu][determinism]") {

@@ -11,6 +11,8 @@
 //     template <class V> struct StateOf { ... };  // per env, over lane type V (simkit/lanes.hpp)
 //     using State = StateOf<Real>;           // the stored state: trivially copyable
 //     template <class V> SIMKIT_HD static void reset(const Params&, StateOf<V>&, RandomStream<V>&);
+//                                            // writes every field and reads none: the CUDA kernel
+//                                            // draws an env's next episode before this one ends
 //     template <class V> SIMKIT_HD static Transition<V> step(const Params&, StateOf<V>&, ActionOf<Name, V>,
 //                                                            RandomStream<V>&);
 //     template <class V> SIMKIT_HD static void observe(const Params&, const StateOf<V>&, ObsOf<Name, V>* out);

@@ -28,11 +28,26 @@ SIMKIT_HD V over(const V& x, K k) {
   }
 }
 
-// sin and cos of float lanes for |x| < ~8e3 (Cody-Waite reduction by pi/2 in three parts, Cephes
-// sinf/cosf minimax polynomials on [-pi/4, pi/4]; max error about 2 ulp).
+// Cephes sinf/cosf minimax polynomials of r in [-pi/4, pi/4].
+template <class V>
+SIMKIT_HD void sincos_quadrant0(const V& r, V& s, V& c) {
+  const V z = r * r;
+  s = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+}
+
+// sin and cos of float lanes for |x| < ~8e3 (Cody-Waite reduction by pi/2 in three parts, then
+// sincos_quadrant0; max error about 2 ulp).
 template <class V>
 SIMKIT_HD void sincos_poly(const V& x, V& s, V& c) {
   using I = lanes::Int<V>;
+  // Below 0.78 (< pi/4) every lane's quadrant is 0, where the reduction leaves r = x and flips no
+  // sign: skipping it gives the same bits and saves a CUDA thread ~17 instructions. CartPole's
+  // angle stays below 0.21 until it terminates.
+  if (lanes::all(lanes::abs(x) < V(0.78f))) {
+    sincos_quadrant0(x, s, c);
+    return;
+  }
   // The nearest quadrant: x / (pi/2) rounded to an integer (ties to even) by adding and subtracting
   // 1.5 * 2^23, which IEEE adds do exactly alike everywhere; the clamp keeps |q| < 2^22, where the
   // trick is exact, for any input.
@@ -42,10 +57,8 @@ SIMKIT_HD void sincos_poly(const V& x, V& s, V& c) {
   V r = x - fj * 1.5703125f;
   r = r - fj * 4.837512969970703125e-4f;
   r = r - fj * 7.54978995489188216e-8f;
-  const V z = r * r;
-  const V sp = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
-  const V cp = 1.0f - 0.5f * z +
-               z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  V sp, cp;
+  sincos_quadrant0(r, sp, cp);
   // Odd quadrants swap sin and cos; quadrants 2, 3 negate sin and 1, 2 negate cos (sign-bit flips).
   const auto odd = (j & 1) == I(1);
   const V s_abs = lanes::select(odd, cp, sp);

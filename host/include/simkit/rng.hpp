@@ -3,7 +3,8 @@
 // check it against Random123's philox4x32), written once over lane types so a CPU lane, a SIMD
 // lane and a CUDA thread draw the same numbers. Every draw is a pure function of
 // (seed, env index, stream, step, draw number), so results do not depend on thread count, batch
-// split, chunk size, SIMD target or backend.
+// split, chunk size, SIMD target or backend. The step is the batch step of the draw, except for
+// autoresets, which use the step the ended episode started at (rollout.hpp, autoreset_one).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,9 @@
 namespace simkit {
 
 // Which consumer a draw belongs to; kept in the counter so streams never overlap.
-enum class Stream : uint32_t { kReset = 1, kStep = 2, kPolicy = 3, kAgent = 4 };  // kAgent: learners (qlearning.hpp)
+// kReset: resets the caller asks for; kAutoreset: the reset that follows an ended episode
+// (autoreset_one in rollout.hpp); kAgent: learners (qlearning.hpp).
+enum class Stream : uint32_t { kReset = 1, kStep = 2, kPolicy = 3, kAgent = 4, kAutoreset = 5 };
 
 // Four words of one Philox block, for each lane.
 template <class U>
@@ -80,11 +83,36 @@ SIMKIT_HD SeedKey<U> seed_key(const Seeds& seeds, const U& env) {
   return {lanes::gather(halves, twice), lanes::gather(halves, twice + 1u)};
 }
 
+// The counter words of a draw at a step: the step's low 32 bits, and the stream above its next 24.
+template <class U>
+struct StepWords {
+  U low, high;
+};
+template <class U>
+SIMKIT_HD StepWords<U> step_words(Stream stream, uint64_t step) {
+  return {U(static_cast<uint32_t>(step)),
+          U((static_cast<uint32_t>(stream) << 24) | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu))};
+}
+// The same for step t - back, a step per lane.
+template <class U>
+SIMKIT_HD StepWords<U> step_words_before(Stream stream, uint64_t t, const U& back) {
+  const U t_low(static_cast<uint32_t>(t));
+  const U low = t_low - back;
+  // The borrow of t_low - back: bit 31 of the subtractor's borrow-out formula (SIMD lanes have no
+  // unsigned compare on every target).
+  const U borrow = ((~t_low & back) | (~(t_low ^ back) & low)) >> 31;
+  const U high = ((U(static_cast<uint32_t>(t >> 32)) - borrow) & 0xFFFFFFu) | (static_cast<uint32_t>(stream) << 24);
+  return {low, high};
+}
+
 // One Philox block: key = seed, counter = (block, step low, stream | step high, env).
 template <class U>
+SIMKIT_HD Words4<U> philox_block(const SeedKey<U>& key, const U& env, const StepWords<U>& step, uint32_t block) {
+  return philox4x32_10<U>(U(block), step.low, step.high, env, key.lo, key.hi);
+}
+template <class U>
 SIMKIT_HD Words4<U> philox_block(const SeedKey<U>& key, const U& env, Stream stream, uint64_t step, uint32_t block) {
-  const uint32_t high = (static_cast<uint32_t>(stream) << 24) | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu);
-  return philox4x32_10<U>(U(block), U(static_cast<uint32_t>(step)), U(high), env, key.lo, key.hi);
+  return philox_block(key, env, step_words<U>(stream, step), block);
 }
 
 // Uniform in [0, 1) from 24 random bits (float) or 53 (double, from two words), exactly as
@@ -93,12 +121,17 @@ template <class U>
 SIMKIT_HD lanes::Float<U> u01_float(const U& w) {
   return lanes::cast<float>(w >> 8) * 0x1.0p-24f;
 }
+// (hi << 21) ^ (lo >> 11) as a double, exactly, from conversions of values below 2^31 (every lane
+// type converts those).
 template <class U>
-SIMKIT_HD lanes::Double<U> u01_double(const U& hi, const U& lo) {
-  // hi * 2^21 + (lo >> 11), from conversions of values below 2^31 (every lane type converts those).
+SIMKIT_HD lanes::Double<U> u01_double_grains(const U& hi, const U& lo) {
   const lanes::Double<U> top = lanes::cast<double>(hi >> 1) * 0x1.0p22;
   const lanes::Double<U> rest = lanes::cast<double>(((hi & 1u) << 21) | (lo >> 11));
-  return (top + rest) * 0x1.0p-53;
+  return top + rest;
+}
+template <class U>
+SIMKIT_HD lanes::Double<U> u01_double(const U& hi, const U& lo) {
+  return u01_double_grains(hi, lo) * 0x1.0p-53;
 }
 
 // The random numbers one env (per lane) may draw in one reset or one step, in order. V is the
@@ -109,13 +142,15 @@ class RandomStream {
   using U = lanes::UInt<V>;
 
   SIMKIT_HD RandomStream(const Seeds& seeds, const U& env, Stream stream, uint64_t step)
-      : seeds_(seeds), step_(step), env_(env), stream_(stream) {}
+      : RandomStream(seeds, env, step_words<U>(stream, step)) {}
+  SIMKIT_HD RandomStream(const Seeds& seeds, const U& env, const StepWords<U>& step)
+      : seeds_(seeds), step_(step), env_(env) {}
 
   SIMKIT_HD U next_u32() {
     if (used_ == 4) {
       // The key is looked up at the first draw: a stream an env never draws from costs nothing.
       if (block_ == 0) key_ = seed_key(seeds_, env_);
-      words_ = philox_block(key_, env_, stream_, step_, block_++);
+      words_ = philox_block(key_, env_, step_, block_++);
       used_ = 0;
     }
     return words_.w[used_++];
@@ -129,15 +164,24 @@ class RandomStream {
       return u01_double(hi, next_u32());
     }
   }
-  SIMKIT_HD V uniform(const V& low, const V& high) { return low + (high - low) * uniform01(); }
+  // low + (high - low) * uniform01(), with uniform01's power-of-two scale moved onto (high - low):
+  // the same product, so the same bits, one multiply fewer (exact while |high - low| * 2^-53 stays
+  // a normal number, i.e. for any span above 1e-290).
+  SIMKIT_HD V uniform(const V& low, const V& high) {
+    if constexpr (sizeof(lanes::Scalar<V>) == 4) {
+      return low + ((high - low) * 0x1.0p-24f) * lanes::cast<float>(next_u32() >> 8);
+    } else {
+      const U hi = next_u32();
+      return low + ((high - low) * 0x1.0p-53) * u01_double_grains(hi, next_u32());
+    }
+  }
   // Uniform integer in [0, n) (Lemire's multiply-shift; bias below n / 2^32).
   SIMKIT_HD U below(const U& n) { return lanes::mul_high(next_u32(), n); }
 
  private:
   Seeds seeds_;
-  uint64_t step_;
+  StepWords<U> step_;
   U env_;
-  Stream stream_;
   // Filled at the first draw (a stream that is never drawn from costs nothing).
   SeedKey<U> key_{};
   uint32_t block_ = 0;

@@ -49,12 +49,40 @@ struct EpisodeStats {
   }
 };
 
-// The reset that happens before step t of the batch's clock draws from (seed, env, kReset, t).
+// An episode's first state, drawn at counter step `step`.
+template <class Env, class V>
+SIMKIT_HD void draw_reset(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                          const StepWords<lanes::UInt<V>>& step, typename Env::template StateOf<V>& s) {
+  RandomStream<V> rng(e.seeds, env, step);
+  Env::reset(p, s, rng);
+}
+
+// A reset the caller asks for before step t of the batch's clock: draws from (seed, env, kReset, t).
 template <class Env, class V>
 SIMKIT_HD void reset_one(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env, uint64_t t,
                          typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed, V& episode_return) {
-  RandomStream<V> rng(e.seeds, env, Stream::kReset, t);
-  Env::reset(p, s, rng);
+  draw_reset<Env>(p, e, env, step_words<lanes::UInt<V>>(Stream::kReset, t), s);
+  elapsed = 0u;
+  episode_return = V(0);
+}
+
+// The step an autoreset before batch step t draws at: t - elapsed, where the ended episode
+// started (later by the batch steps that reset calls took while it ran). It is fixed from the
+// episode's first step on, so a CUDA warp can draw its lanes' next episodes ahead of time and
+// together (rollout_kernel); each of an env's episodes starts after the previous one's start, so
+// no two autoresets of an env draw the same numbers.
+template <class U>
+SIMKIT_HD StepWords<U> autoreset_step(uint64_t t, const U& elapsed) {
+  return step_words_before<U>(Stream::kAutoreset, t, elapsed);
+}
+
+// The reset that follows an ended episode before batch step t (in a rollout or a step-API call,
+// or pending from one): draws from (seed, env, kAutoreset, autoreset_step(t, elapsed)).
+template <class Env, class V>
+SIMKIT_HD void autoreset_one(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
+                             uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
+                             V& episode_return) {
+  draw_reset<Env>(p, e, env, autoreset_step(t, elapsed), s);
   elapsed = 0u;
   episode_return = V(0);
 }
@@ -87,7 +115,8 @@ namespace detail {
 constexpr int log2_if_pow2(int n) {
   int bits = 0;
   while ((1 << bits) < n) ++bits;
-  return (1 << bits) == n && bits > 0 ? bits : 32;
+  // k bits per step only where they tile a 32-bit word: 8 actions' 3 bits would straddle words
+  return (1 << bits) == n && bits > 0 && 32 % bits == 0 ? bits : 32;
 }
 // w.w[i] without a dynamic index, which would move the words to local memory on the GPU.
 template <class U>
@@ -100,6 +129,7 @@ template <class Env>
 struct RandomPolicy<Env, true> {
   static constexpr int kBits = detail::log2_if_pow2(Env::kNumActions);
   static constexpr uint32_t kStepsPerBlock = 128 / kBits;
+  static constexpr uint32_t kStepsPerWord = 32 / kBits;  // word_index changes every kStepsPerWord steps
 
   template <class U>
   SIMKIT_HD static Words4<U> draw(const SeedKey<U>& key, const U& env, uint64_t t) {
@@ -121,6 +151,7 @@ struct RandomPolicy<Env, true> {
 template <class Env>
 struct RandomPolicy<Env, false> {
   static constexpr uint32_t kStepsPerBlock = 4;
+  static constexpr uint32_t kStepsPerWord = 1;
 
   template <class U>
   SIMKIT_HD static Words4<U> draw(const SeedKey<U>& key, const U& env, uint64_t t) {
@@ -211,7 +242,7 @@ struct RecordedPolicy {
 // The per-step sequence of a rollout, for the envs of lanes `env` at batch step t: the policy's
 // action from this step's word, the record of what the step saw, the transition with truncation and
 // bookkeeping. Returns the lanes whose episode ended; the caller counts those (EpisodeStats::count)
-// and resets them with reset_one at t + 1 before their next step.
+// and resets them with autoreset_one at t + 1 before their next step.
 template <class Env, class V, class Record>
 SIMKIT_HD lanes::Mask<V> rollout_step(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
                                       uint64_t t, const lanes::UInt<V>& word, typename Env::template StateOf<V>& s,
@@ -438,7 +469,7 @@ SIMKIT_HD void api_step_finish(const typename Env::Params& p, const EngineParams
                                uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
                                V& episode_return, const StepBuffersView<Env>& out, const Rows& rows) {
   // same_step: the next episode starts before step t + 1; next_step: this call is its reset step.
-  reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
+  autoreset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
   put_obs<Env>(p, s, out.obs, rows);
   if constexpr (kHasInfo<Env>) put_info<Env>(p, s, out.info, out.n_info, rows);  // the new board's action mask
   if constexpr (kMode == AutoresetMode::kNextStep) {
@@ -480,7 +511,7 @@ template <class Env, AutoresetMode kMode, class V, class Rows>
 SIMKIT_HD void api_step_finish_agents(const typename Env::Params& p, const EngineParams& e, const lanes::UInt<V>& env,
                                       uint64_t t, typename Env::template StateOf<V>& s, lanes::UInt<V>& elapsed,
                                       V& episode_return, const StepBuffersView<Env>& out, const Rows& rows) {
-  reset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
+  autoreset_one<Env>(p, e, env, kMode == AutoresetMode::kSameStep ? t + 1 : t, s, elapsed, episode_return);
   const uint32_t write = rows_inside<V>(~0u, rows, out.num_envs);
   put_agent_obs<Env>(p, s, out.obs, out.grid, rows, write);
   if constexpr (kMode == AutoresetMode::kNextStep) {

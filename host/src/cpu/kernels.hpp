@@ -108,19 +108,20 @@ void put_state(const StateColumns<Env>& cols, const ListedRows& rows, const type
   });
 }
 
-// The listed envs (rows of the batch) reset before batch step t.
+// The listed envs (rows of the batch), whose episodes ended, autoreset before batch step t.
 template <class Env, class V>
-void reset_listed(const typename Env::Params& p, const EngineParams& e, const BatchView<Env>& v,
-                  uint64_t t, const uint32_t* list, int padded) {
+void autoreset_listed(const typename Env::Params& p, const EngineParams& e, const BatchView<Env>& v,
+                      uint64_t t, const uint32_t* list, int padded) {
   using U = lanes::UInt<V>;
   constexpr int W = lanes::kWidth<V>;
   for (int j = 0; j < padded; j += W) {
     const ListedRows rows{list + j};
-    const U env = lanes::load<U>(list + j) + e.seeds.first_env;
+    const U row = lanes::load<U>(list + j);
+    const U env = row + e.seeds.first_env;
     typename Env::template StateOf<V> s;
-    U elapsed;
+    U elapsed = lanes::gather(v.elapsed, row);  // the ended episodes' lengths
     V ret;
-    reset_one<Env>(p, e, env, t, s, elapsed, ret);
+    autoreset_one<Env>(p, e, env, t, s, elapsed, ret);
     put_state<Env, V>(v.state, rows, s);
     put(elapsed, v.elapsed, rows);
     put(ret, v.episode_return, rows);
@@ -199,7 +200,7 @@ void rollout_tile(const typename Env::Params& params, const EngineParams& engine
       stats.count(v.elapsed[ended[j]], v.episode_return[ended[j]]);
       if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(alive_at_end[ended[j] - row0]);
     }
-    reset_listed<Env, V>(p, e, v, t + 1, ended, pad_list(ended, m, W));
+    autoreset_listed<Env, V>(p, e, v, t + 1, ended, pad_list(ended, m, W));
   }
   tile_stats = stats;
 }
@@ -298,9 +299,14 @@ void reset_block(const typename Env::Params& p, const EngineParams& e, const Bat
     if (lanes::any(go)) {
       const U env = lane_offsets + (e.seeds.first_env + static_cast<uint32_t>(row));
       typename Env::template StateOf<V> fresh;
-      U elapsed0;
+      U elapsed0 = lanes::load<U>(v.elapsed + row);
       V ret0;
-      reset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
+      // A pending reset follows an ended episode; a masked one is the caller's.
+      if (only_pending) {
+        autoreset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
+      } else {
+        reset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
+      }
       blend_state<Env, V>(go, fresh, s, v.state.agents);
       v.state.store(row, s);
       lanes::store(lanes::select(go, elapsed0, lanes::load<U>(v.elapsed + row)), v.elapsed + row);
@@ -372,9 +378,10 @@ void step_block(const typename Env::Params& p, const EngineParams& e, const Batc
     const int padded = pad_list(finish, m, W);
     for (int j = 0; j < padded; j += W) {
       const ListedRows rows{finish + j};
-      const U env = lanes::load<U>(finish + j) + e.seeds.first_env;
+      const U row = lanes::load<U>(finish + j);
+      const U env = row + e.seeds.first_env;
       typename Env::template StateOf<V> s;
-      U elapsed;
+      U elapsed = lanes::gather(v.elapsed, row);  // as the transition left it: the autoreset's draw needs it
       V ret;
       if constexpr (kMultiAgent<Env>) {
         api_step_finish_agents<Env, kMode>(p, e, env, t, s, elapsed, ret, out, rows);
