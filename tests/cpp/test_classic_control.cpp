@@ -6,6 +6,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -449,5 +450,31 @@ TEST_CASE("classic control resets are uniform on their boxes (Kolmogorov-Smirnov
       // P(D > 1.95 / sqrt(n)) = 0.001 under the uniform.
       CHECK(ks_uniform(x, d.lo, d.hi) < 1.95 / std::sqrt(double(kEnvs)));
     }
+  }
+}
+
+TEST_CASE("sincos_mostly_small skips the range reduction only where it gives sincos's bits", "[math]") {
+  // Every float32 below 0.78 in magnitude is in quadrant 0; sample them densely near 0 and near the
+  // 0.78 edge, and the reduced path beyond it.
+  std::vector<float> xs = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-38f, 0.2095f, -0.2095f, 0.7799999f, -0.7799999f,
+                           0.78f, -0.78f, 0.7853982f, 3.1415927f, -100.0f, 1e4f, NAN, INFINITY};
+  for (uint32_t bits = 0x38000000u; bits < 0x3F480000u; bits += 0x1111u) {  // 3e-5 .. 0.78
+    float x;
+    std::memcpy(&x, &bits, sizeof x);
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  for (float x = 0.7f; x < 0.86f; x = std::nextafter(x, 1.0f)) xs.push_back(x);
+  for (const float x : xs) {
+    float s_small, c_small, s_ref, c_ref;
+    math::sincos_mostly_small(x, s_small, c_small);
+    math::sincos_poly(x, s_ref, c_ref);
+    uint32_t a, b;
+    std::memcpy(&a, &s_small, 4);
+    std::memcpy(&b, &s_ref, 4);
+    REQUIRE(a == b);
+    std::memcpy(&a, &c_small, 4);
+    std::memcpy(&b, &c_ref, 4);
+    REQUIRE(a == b);
   }
 }

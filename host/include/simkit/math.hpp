@@ -41,13 +41,6 @@ SIMKIT_HD void sincos_quadrant0(const V& r, V& s, V& c) {
 template <class V>
 SIMKIT_HD void sincos_poly(const V& x, V& s, V& c) {
   using I = lanes::Int<V>;
-  // Below 0.78 (< pi/4) every lane's quadrant is 0, where the reduction leaves r = x and flips no
-  // sign: skipping it gives the same bits and saves a CUDA thread ~17 instructions. CartPole's
-  // angle stays below 0.21 until it terminates.
-  if (lanes::all(lanes::abs(x) < V(0.78f))) {
-    sincos_quadrant0(x, s, c);
-    return;
-  }
   // The nearest quadrant: x / (pi/2) rounded to an integer (ties to even) by adding and subtracting
   // 1.5 * 2^23, which IEEE adds do exactly alike everywhere; the clamp keeps |q| < 2^22, where the
   // trick is exact, for any input.
@@ -76,6 +69,21 @@ SIMKIT_HD void sincos(const V& x, V& s, V& c) {
     c = lanes::libm_cos(x);
   }
 }
+// sincos for angles that are nearly always small (CartPole's pole, which terminates at 0.21): when
+// every lane is below 0.78 (< pi/4), the quadrant is 0, the reduction would leave r = x and flip no
+// sign, so the polynomials alone give the same bits, ~17 instructions fewer per CUDA thread. Angles
+// over the whole circle (Pendulum, Acrobot) call sincos: there the test would only cost.
+template <class V>
+SIMKIT_HD void sincos_mostly_small(const V& x, V& s, V& c) {
+  if constexpr (kIsFloat<V>) {
+    if (lanes::all(lanes::abs(x) < V(0.78f))) {
+      sincos_quadrant0(x, s, c);
+      return;
+    }
+  }
+  sincos(x, s, c);
+}
+
 template <class V>
 SIMKIT_HD V sin(const V& x) {
   if constexpr (kIsFloat<V>) {

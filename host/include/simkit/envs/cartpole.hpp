@@ -63,7 +63,7 @@ struct CartPole {
   SIMKIT_HD static Transition<V> step(const Params& p, StateOf<V>& s, lanes::Int<V> action, RandomStream<V>&) {
     const V force = lanes::select(action == 1, V(kForceMag), V(-kForceMag));
     V sintheta, costheta;
-    math::sincos(s.theta, sintheta, costheta);
+    math::sincos_mostly_small(s.theta, sintheta, costheta);
     const V temp = math::over(force + kPoleMassLength * (s.theta_dot * s.theta_dot) * sintheta, kTotalMass);
     const V thetaacc = (kGravity * sintheta - costheta * temp) /
                        (kLength * (Real(4.0) / Real(3.0) - math::over(kMassPole * (costheta * costheta), kTotalMass)));
