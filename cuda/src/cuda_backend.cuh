@@ -160,6 +160,12 @@ __global__ void __launch_bounds__(kBlock)
     // Counts of one thread in one launch fit 32 bits: the lengths it adds sum to at most its env's
     // starting elapsed plus steps, both below 2^31.
     uint32_t episodes = 0, length_sum = 0;
+    const auto count_episode = [&] {
+      episodes += 1;
+      length_sum += elapsed;
+      stats.return_sum += static_cast<double>(ret);
+      if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(Env::agents_alive(p, s));
+    };
     // Drawn ahead: where this episode's successor is drawn, and the warp's lanes whose successor is
     // not in `ahead` yet (the same value in every lane; at first all of them).
     StepWords<uint32_t> next_start = autoreset_step(t0, elapsed);
@@ -196,9 +202,7 @@ __global__ void __launch_bounds__(kBlock)
           }
           waiting |= ended;
           if (done) {
-            episodes += 1;
-            length_sum += elapsed;
-            stats.return_sum += static_cast<double>(ret);
+            count_episode();
             s = ahead;  // = autoreset_one at t + 1: drawn at next_start = t + 1 - elapsed
             elapsed = 0u;
             ret = Real(0);
@@ -206,10 +210,7 @@ __global__ void __launch_bounds__(kBlock)
           }
         }
       } else if (done) {
-        episodes += 1;
-        length_sum += elapsed;
-        stats.return_sum += static_cast<double>(ret);
-        if constexpr (kMultiAgent<Env>) stats.alive_sum += static_cast<uint64_t>(Env::agents_alive(p, s));
+        count_episode();
         autoreset_one<Env>(p, own, env, t + 1, s, elapsed, ret);
       }
     }

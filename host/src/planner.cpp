@@ -29,6 +29,7 @@ uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
   // same_step: final observations, their flags and the final info values
   bytes += agents * (e.obs_bytes + e.reward_bytes + 2 + e.action_bytes + (same_step ? e.obs_bytes + 1 : 0)) + info +
            (same_step ? info : 0);
+  if (!r.python_arrays) return bytes;  // a C++ caller holds nothing else
   // batched spaces: observation Box low/high and their two bounded masks; the action space's arrays
   // (Discrete -> MultiDiscrete nvec/start as int64; Box -> float32 low/high and masks)
   bytes += agents * (2 * e.obs_bytes + 2 * static_cast<uint64_t>(e.obs_dim) + (e.discrete ? 16 : 10));
@@ -43,6 +44,10 @@ uint64_t step_api_bytes_per_env(const MemoryRequest& r) {
   bytes += same_step ? 2 * (8 + 3) + 2 * e.info_bytes : 0;
   return bytes;
 }
+
+// Python's thread stacks, allocator arenas and first-touched code (measured 2-26 MB); for a C++
+// caller the engine's 1 MiB, as in statistics mode.
+uint64_t step_api_fixed_bytes(const MemoryRequest& r) { return r.python_arrays ? 32u << 20 : 1u << 20; }
 
 // a * b, or UINT64_MAX where it does not fit (a plan for 2^62 envs must refuse, not wrap).
 uint64_t saturating_product(uint64_t a, uint64_t b) {
@@ -114,10 +119,10 @@ MemoryPlan plan_memory(const MemoryRequest& r) {
         // vector.py's arrays as on the CPU, less the engine there, plus the pinned staging buffers
         p.host_per_env_bytes =
             step_api_bytes_per_env(r) - (r.env.env_bytes + 1) + cuda_step_bytes_per_env(r, true);
-        p.host_fixed_bytes = 32 << 20;
+        p.host_fixed_bytes = step_api_fixed_bytes(r);
       } else {
         p.per_env_bytes = step_api_bytes_per_env(r);
-        p.fixed_bytes = 32 << 20;  // thread stacks, allocator arenas, first-touched code (measured 2-26 MB)
+        p.fixed_bytes = step_api_fixed_bytes(r);
       }
       break;
   }

@@ -42,6 +42,7 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   // the next.
   req.allow_batches = spec.device == Device::kCuda;
   req.trajectory_buffers = spec.device == Device::kCuda ? 2 : 1;
+  req.python_arrays = false;  // the CLIs' step-API loops hold only the buffers they pass
   return req;
 }
 

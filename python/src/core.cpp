@@ -434,6 +434,7 @@ py::dict memory_plan_py(const std::string& env_id, int64_t num_envs, int chunk, 
                                            : mode == "step_api" ? OutputMode::kStepApi
                                                                 : OutputMode::kStatistics);
   if (free) req.free_bytes = *free;
+  req.python_arrays = true;  // step_api: what make_vec's VectorEnv holds
   const Device d = spec.device;
   const MemoryPlan p = plan_memory(req);
   py::dict out;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "temp_files.hpp"
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -174,13 +175,12 @@ TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][
   REQUIRE(rows.size() == 1);
   const auto& row = rows.front();
   CHECK(get(row, "mode") == "step_api");
-  // The plan is make_vec's (vector.py's arrays too); a C++ caller holds the engine (25 B/env) and the
-  // step buffers (obs 16, reward 4, flags 2, actions 4): at least that is measured, at most the plan.
+  // memory-profile is a C++ caller: the engine (25 B/env) and the step buffers it passes (obs 16,
+  // reward 4, flags 2, actions 4), planned within 20% of the measured peak.
   const double predicted = std::stod(get(row, "predicted_bytes"));
   const double measured = std::stod(get(row, "measured_peak_bytes"));
-  CHECK(predicted == 159.0 * 1000000 + (32 << 20));
-  CHECK(measured >= 0.9 * 51 * 1e6);
-  CHECK(measured <= predicted);
+  CHECK(predicted == 51.0 * 1000000 + (1 << 20));
+  CHECK(std::abs(predicted - measured) <= 0.2 * measured);
   CHECK(get(row, "host_predicted_bytes") == "0");  // the CPU's host memory is the main figure
   std::filesystem::remove(csv);
 }

@@ -140,6 +140,11 @@ TEST_CASE("planner: the step API counts the engine and the Python side", "[plann
   CHECK(plan_memory(r).per_env_bytes == 159 - 44);
   r.autoreset = AutoresetMode::kSameStep;  // final observations 16 + 1, object array and masks 2 x 11
   CHECK(plan_memory(r).per_env_bytes == 115 + 17 + 22);
+  // a C++ caller (throughput --step-api, memory-profile): the engine and the buffers it passes
+  r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
+  r.python_arrays = false;
+  CHECK(plan_memory(r).per_env_bytes == 25 + 26);
+  CHECK(plan_memory(r).fixed_bytes == 1u << 20);
   r = cartpole(1000, 10 * kGB, OutputMode::kStepApi);
   // 10 int8 info fields: 80 bytes as the engine's float64 values, twice (the buffer and a gather),
   // and 10 as the returned int8 arrays of two steps

@@ -42,6 +42,9 @@ struct MemoryRequest {
                                  // is written while the previous one is copied to the host)
   AutoresetMode autoreset = AutoresetMode::kNextStep;  // step API: same_step holds final observations
   bool step_copies = true;       // step API: step() returns copies (copy=True), not its buffers
+  bool python_arrays = true;     // step API: the caller is make_vec's VectorEnv (its spaces, sampled
+                                 // actions and returned arrays count too); false: a C++ caller that
+                                 // holds only the buffers it passes (throughput, memory-profile)
   Device device = Device::kCpu;  // whose buffers: the CPU's host memory, or CUDA device + pinned host
   uint64_t host_free_bytes = 0;  // CUDA: host memory free now, for the pinned buffers
   int held_chunk = 0;            // trajectory: chunk of the buffers held while growing to `chunk`
