@@ -26,26 +26,6 @@ std::string fmt(double v, const char* f = "%.6g") {
   return buf;
 }
 
-// A reset and `steps` step-API calls with the caller's buffers a Gymnasium caller holds (obs,
-// reward, flags, info) and mid-range actions.
-void run_step_api(Simulator& sim, uint64_t steps) {
-  const EnvInfo& e = sim.info();
-  const size_t n = static_cast<size_t>(sim.config().num_envs);
-  std::vector<unsigned char> obs(n * e.obs_bytes), reward(n * e.reward_bytes), actions(n * e.action_bytes);
-  std::vector<uint8_t> terminated(n), truncated(n);
-  std::vector<double> info(n * e.info_fields.size());
-  const double mid = e.discrete ? 0.0 : 0.5 * (e.action_low + e.action_high);
-  for (size_t i = 0; i < n; ++i) {
-    if (e.discrete) continue;  // action 0, zero-filled
-    if (e.action_bytes == sizeof(float)) reinterpret_cast<float*>(actions.data())[i] = static_cast<float>(mid);
-    else reinterpret_cast<double*>(actions.data())[i] = mid;
-  }
-  sim.reset({}, nullptr, obs.data(), info.empty() ? nullptr : info.data());
-  StepBuffers b{obs.data(), reward.data(), terminated.data(), truncated.data(), nullptr, nullptr,
-                info.empty() ? nullptr : info.data()};
-  for (uint64_t k = 0; k < steps; ++k) sim.step(actions.data(), b);
-}
-
 // The simulator(s) of one point, batch by batch as measure_throughput() runs them: each batch is
 // created, runs `steps` batch steps and is destroyed before the next one. `after_rollout` is called
 // while the batch's simulator is still alive.
@@ -63,7 +43,7 @@ void run_batches(const MemoryProfileResult& r, AfterRollout&& after_rollout) {
     if (s.mode == OutputMode::kTrajectory) {
       sim->rollout_trajectory(r.steps, s.chunk, [](const TrajectoryChunk&) {});
     } else if (s.mode == OutputMode::kStepApi) {
-      run_step_api(*sim, r.steps);
+      StepApiLoop(*sim).run(r.steps);
     } else {
       sim->rollout(r.steps, s.chunk);
     }
@@ -202,7 +182,7 @@ uint64_t measure_cuda_peak(const MemoryProfileResult& r, uint64_t& host_peak) {
     c.num_envs = 1;
     auto sim = make_simulator(c, Device::kCuda);
     if (r.spec.mode == OutputMode::kTrajectory) sim->rollout_trajectory(1, 1, [](const TrajectoryChunk&) {});
-    else if (r.spec.mode == OutputMode::kStepApi) run_step_api(*sim, 1);
+    else if (r.spec.mode == OutputMode::kStepApi) StepApiLoop(*sim).run(1);
     else sim->rollout(1, 1);
     warmed.push_back(key);
   }

@@ -46,49 +46,37 @@ MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode) {
   return req;
 }
 
-namespace {
-// step() calls of a Gymnasium-style caller: fixed valid actions (action 0, or the middle of a
-// continuous range) and host buffers for every output; ended envs reset as the autoreset mode says.
-class StepApiLoop {
- public:
-  explicit StepApiLoop(Simulator& sim) : sim_(sim) {
-    const EnvInfo& e = sim.info();
-    const size_t n = static_cast<size_t>(sim.config().num_envs);
-    obs_.resize(n * e.obs_bytes);
-    reward_.resize(n * e.reward_bytes);
-    actions_.resize(n * e.action_bytes);
-    terminated_.resize(n);
-    truncated_.resize(n);
-    info_.resize(n * e.info_fields.size());
-    if (!e.discrete) {
-      const double mid = 0.5 * (e.action_low + e.action_high);
-      for (size_t i = 0; i < n; ++i) {
-        if (e.action_bytes == sizeof(float)) reinterpret_cast<float*>(actions_.data())[i] = static_cast<float>(mid);
-        else reinterpret_cast<double*>(actions_.data())[i] = mid;
-      }
+StepApiLoop::StepApiLoop(Simulator& sim) : sim_(sim) {
+  const EnvInfo& e = sim.info();
+  num_envs_ = static_cast<size_t>(sim.config().num_envs);
+  const size_t rows = num_envs_ * static_cast<size_t>(e.num_agents);  // multi-agent envs: a row per agent
+  obs_.resize(rows * e.obs_bytes);
+  reward_.resize(rows * e.reward_bytes);
+  actions_.resize(rows * e.action_bytes);
+  terminated_.resize(rows);
+  truncated_.resize(rows);
+  info_.resize(num_envs_ * e.info_fields.size());
+  if (!e.discrete) {
+    const double mid = 0.5 * (e.action_low + e.action_high);
+    for (size_t i = 0; i < rows; ++i) {
+      if (e.action_bytes == sizeof(float)) reinterpret_cast<float*>(actions_.data())[i] = static_cast<float>(mid);
+      else reinterpret_cast<double*>(actions_.data())[i] = mid;
     }
   }
-  RolloutStats run(uint64_t steps) {
-    if (!started_) {
-      sim_.reset({}, nullptr, obs_.data(), info_.empty() ? nullptr : info_.data());
-      started_ = true;
-    }
-    StepBuffers b{obs_.data(), reward_.data(), terminated_.data(), truncated_.data(), nullptr, nullptr,
-                  info_.empty() ? nullptr : info_.data()};
-    for (uint64_t k = 0; k < steps; ++k) sim_.step(actions_.data(), b);
-    RolloutStats s;
-    s.steps = steps * terminated_.size();
-    return s;
-  }
+}
 
- private:
-  Simulator& sim_;
-  bool started_ = false;
-  std::vector<unsigned char> obs_, reward_, actions_;
-  std::vector<uint8_t> terminated_, truncated_;
-  std::vector<double> info_;
-};
-}  // namespace
+RolloutStats StepApiLoop::run(uint64_t steps) {
+  if (!started_) {
+    sim_.reset({}, nullptr, obs_.data(), info_.empty() ? nullptr : info_.data());
+    started_ = true;
+  }
+  StepBuffers b{obs_.data(), reward_.data(), terminated_.data(), truncated_.data(), nullptr, nullptr,
+                info_.empty() ? nullptr : info_.data()};
+  for (uint64_t k = 0; k < steps; ++k) sim_.step(actions_.data(), b);
+  RolloutStats s;
+  s.steps = steps * num_envs_;
+  return s;
+}
 
 uint64_t PiecePacer::next(uint64_t remaining_steps, double seconds) const {
   const double rate = steps_per_second();

@@ -184,3 +184,16 @@ TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][
   CHECK(get(row, "host_predicted_bytes") == "0");  // the CPU's host memory is the main figure
   std::filesystem::remove(csv);
 }
+
+TEST_CASE("memory-profile: the step API of a multi-agent env, a row per agent", "[cli][memory][cpu][foraging]") {
+  const std::string csv = temp_csv("step_api_agents");
+  const Result r = run("--device cpu --env Foraging-v0 --profile envs --mode step_api --num-envs 1000 --steps 2 --output " + csv);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto rows = read_csv(csv);
+  REQUIRE(rows.size() == 1);
+  const double predicted = std::stod(get(rows.front(), "predicted_bytes"));
+  const double measured = std::stod(get(rows.front(), "measured_peak_bytes"));
+  CHECK(std::abs(predicted - measured) <= 0.2 * measured);
+  std::filesystem::remove(csv);
+}

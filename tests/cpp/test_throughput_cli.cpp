@@ -252,3 +252,18 @@ TEST_CASE("throughput --step-api times step() calls and says so in the api colum
   CHECK(row.find(",1000,32,1,20,20000,") != std::string::npos);  // num_envs, chunk, batches, steps, env_steps
   std::filesystem::remove(csv);
 }
+
+TEST_CASE("throughput --step-api on a multi-agent env: buffers of a row per agent", "[cli][foraging]") {
+  // It wrote env-sized buffers and crashed (signal 11) before.
+  const std::string csv = temp_csv("step_api_agents");
+  const Result r = run("--device cpu --env Foraging-v0 --num-envs 20 --param num_agents=30 --step-api --steps 5 "
+                       "--repeat 1 --warmup 0 --output " + csv);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  std::ifstream in(csv);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  CHECK(row.find(",20,32,1,5,100,") != std::string::npos);  // num_envs, chunk, batches, steps, env_steps
+  std::filesystem::remove(csv);
+}

@@ -108,6 +108,23 @@ ThroughputResult measure_throughput(const ThroughputSpec& spec, const Throughput
 void summarize_repeats(ThroughputResult& r);
 MemoryRequest memory_request(const ThroughputSpec& spec, OutputMode mode = OutputMode::kStatistics);
 
+// step() calls of a Gymnasium-style C++ caller: fixed valid actions (action 0, or the middle of a
+// continuous range) and host buffers for every output (a row per agent for multi-agent envs); ended
+// envs reset as the autoreset mode says. run() resets first, once.
+class StepApiLoop {
+ public:
+  explicit StepApiLoop(Simulator& sim);
+  RolloutStats run(uint64_t steps);
+
+ private:
+  Simulator& sim_;
+  size_t num_envs_ = 0;
+  bool started_ = false;
+  std::vector<unsigned char> obs_, reward_, actions_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<double> info_;
+};
+
 // The first columns of every engine result CSV: when, which build, which machine and device, which env.
 std::vector<std::string> citation_columns();
 std::vector<std::string> citation_values(const std::string& env_id, Precision precision, Device device,
