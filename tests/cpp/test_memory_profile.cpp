@@ -78,7 +78,7 @@ std::string get(const std::vector<std::pair<std::string, std::string>>& row, con
 
 }  // namespace
 
-TEST_CASE("memory-profile: CPU prediction within 20% of the measured peak, CartPole 1e6 envs", "[cli][memory][cpu]") {
+TEST_CASE("memory-profile: CPU prediction within 20% of the measured peak, CartPole 1e6 envs", "[cli][memory][cpu][unsanitized]") {
   const std::string csv = temp_csv("cartpole_1e6");
   const Result r = run("--device cpu --profile envs --env CartPole-v1 --num-envs 1e6 --chunk 32 --output " + csv);
   INFO(r.output);
@@ -101,7 +101,7 @@ TEST_CASE("memory-profile: CPU prediction within 20% of the measured peak, CartP
   std::filesystem::remove(csv);
 }
 
-TEST_CASE("memory-profile: trajectory buffers are predicted within 20% on CPU", "[cli][memory][cpu]") {
+TEST_CASE("memory-profile: trajectory buffers are predicted within 20% on CPU", "[cli][memory][cpu][unsanitized]") {
   const std::string csv = temp_csv("trajectory");
   const Result r = run("--device cpu --profile chunk --num-envs 1e5 --chunk 16 64 --output " + csv);
   INFO(r.output);
@@ -166,7 +166,7 @@ TEST_CASE("memory-profile rejects bad input with one line and exit code 2", "[cl
   }
 }
 
-TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][memory][cpu]") {
+TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][memory][cpu][unsanitized]") {
   const std::string csv = temp_csv("step_api");
   const Result r = run("--device cpu --profile envs --mode step_api --num-envs 1e6 --steps 2 --output " + csv);
   INFO(r.output);
@@ -185,7 +185,7 @@ TEST_CASE("memory-profile: the step API is planned and measured on CPU", "[cli][
   std::filesystem::remove(csv);
 }
 
-TEST_CASE("memory-profile: the step API of a multi-agent env, a row per agent", "[cli][memory][cpu][foraging]") {
+TEST_CASE("memory-profile: the step API of a multi-agent env, a row per agent", "[cli][memory][cpu][foraging][unsanitized]") {
   const std::string csv = temp_csv("step_api_agents");
   const Result r = run("--device cpu --env Foraging-v0 --profile envs --mode step_api --num-envs 1000 --steps 2 --output " + csv);
   INFO(r.output);

@@ -139,7 +139,7 @@ std::string temp_path(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("qlearn: more envs than memory holds is refused before allocating", "[cli][qlearning]") {
+TEST_CASE("qlearn: more envs than memory holds is refused before allocating", "[cli][qlearning][unsanitized]") {
   const std::string csv = temp_path("huge.csv");
   const CliResult r = run_qlearn("--num-envs 2147483648 --output " + csv);
   INFO(r.output);
@@ -148,7 +148,7 @@ TEST_CASE("qlearn: more envs than memory holds is refused before allocating", "[
   CHECK_FALSE(std::filesystem::exists(csv));
 }
 
-TEST_CASE("qlearn: an unwritable --save path is refused before training", "[cli][qlearning]") {
+TEST_CASE("qlearn: an unwritable --save path is refused before training", "[cli][qlearning][unsanitized]") {
   const std::string csv = temp_path("save.csv");
   for (const std::string& path : {std::string("/nonexistent/q.npy"), std::filesystem::temp_directory_path().string()}) {
     // 1e9 rounds would train for hours: the error has to come first
