@@ -237,13 +237,8 @@ __global__ void __launch_bounds__(kBlock)
   const bool go = only_pending ? v.needs_reset[row] != 0 : (mask == nullptr || mask[row] != 0);
   typename Env::State s = v.state.template load<Real>(row);
   if (go) {
-    // A pending reset follows an ended episode; a masked one is the caller's.
-    const uint32_t env = e.seeds.first_env + static_cast<uint32_t>(i);
-    if (only_pending) {
-      autoreset_one<Env>(p, e, env, t, s, v.elapsed[row], v.episode_return[row]);
-    } else {
-      reset_one<Env>(p, e, env, t, s, v.elapsed[row], v.episode_return[row]);
-    }
+    reset_pending_or_asked<Env>(only_pending, p, e, e.seeds.first_env + static_cast<uint32_t>(i), t, s, v.elapsed[row],
+                                v.episode_return[row]);
     v.state.store(row, s);
     v.needs_reset[row] = 0;
   }

@@ -87,6 +87,19 @@ SIMKIT_HD void autoreset_one(const typename Env::Params& p, const EngineParams& 
   episode_return = V(0);
 }
 
+// A reset before batch step t outside the step loop: of an env a step-API call left pending, which
+// follows its ended episode (autoreset_one), or of one the caller asks for (reset_one).
+template <class Env, class V>
+SIMKIT_HD void reset_pending_or_asked(bool pending, const typename Env::Params& p, const EngineParams& e,
+                                      const lanes::UInt<V>& env, uint64_t t, typename Env::template StateOf<V>& s,
+                                      lanes::UInt<V>& elapsed, V& episode_return) {
+  if (pending) {
+    autoreset_one<Env>(p, e, env, t, s, elapsed, episode_return);
+  } else {
+    reset_one<Env>(p, e, env, t, s, elapsed, episode_return);
+  }
+}
+
 // One transition at batch step t. Gymnasium's TimeLimit rule: truncated once the episode has taken
 // max_episode_steps steps, ORed with a natural termination on the same step.
 // action: ActionOf<Env, V>, or for multi-agent envs the agents' actions (action(a)).

@@ -301,12 +301,7 @@ void reset_block(const typename Env::Params& p, const EngineParams& e, const Bat
       typename Env::template StateOf<V> fresh;
       U elapsed0 = lanes::load<U>(v.elapsed + row);
       V ret0;
-      // A pending reset follows an ended episode; a masked one is the caller's.
-      if (only_pending) {
-        autoreset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
-      } else {
-        reset_one<Env>(p, e, env, t, fresh, elapsed0, ret0);
-      }
+      reset_pending_or_asked<Env>(only_pending, p, e, env, t, fresh, elapsed0, ret0);
       blend_state<Env, V>(go, fresh, s, v.state.agents);
       v.state.store(row, s);
       lanes::store(lanes::select(go, elapsed0, lanes::load<U>(v.elapsed + row)), v.elapsed + row);
